@@ -1,0 +1,78 @@
+"""What a feature detector returns: a number and the spans of text that produced it."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from detector.document import Document
+
+
+@dataclass(frozen=True)
+class Span:
+    start: int  # character offsets into Document.text
+    end: int
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    value: float
+    spans: tuple[Span, ...] = ()
+
+
+NOTHING = Finding(0.0)
+# Value for "cannot be measured on this text" (e.g. rhythm of a one-sentence text). The
+# classifier (gradient boosting) treats NaN as missing rather than as a number.
+MISSING = float("nan")
+
+Detector = Callable[[Document], Finding]
+
+
+def per_thousand_words(count: float, doc: Document) -> float:
+    """Rates per 1,000 words keep long and short documents comparable."""
+    return 1000.0 * count / max(doc.word_count, 1)
+
+
+def rate_finding(spans: Iterable[Span], doc: Document) -> Finding:
+    spans = tuple(spans)
+    return Finding(per_thousand_words(len(spans), doc), spans)
+
+
+def regex_spans(pattern: re.Pattern, text: str, note: str = "") -> list[Span]:
+    return [Span(m.start(), m.end(), note) for m in pattern.finditer(text)]
+
+
+class PhraseIndex:
+    """Find lower-case word sequences (one lexicon) in a document's words, one dict look-up a word.
+
+    Cheaper than a regex alternation of hundreds of phrases, and matches on word boundaries by
+    construction because both sides go through the same tokeniser.
+    """
+
+    def __init__(self, phrases: Iterable[str]):
+        from detector.document import WORD
+
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        for phrase in phrases:
+            words = tuple(w.lower() for w in WORD.findall(phrase))
+            if words:
+                self._by_first.setdefault(words[0], []).append(words)
+        for options in self._by_first.values():
+            options.sort(key=len, reverse=True)  # longest match first
+
+    def find(self, doc: Document, note: str = "") -> list[Span]:
+        words, spans, out = doc.lower_words, doc.word_spans, []
+        i, n = 0, len(words)
+        by_first = self._by_first
+        while i < n:
+            options = by_first.get(words[i])
+            if options:
+                for phrase in options:
+                    k = len(phrase)
+                    if tuple(words[i : i + k]) == phrase:
+                        out.append(Span(spans[i][0], spans[i + k - 1][1], note or " ".join(phrase)))
+                        i += k - 1
+                        break
+            i += 1
+        return out

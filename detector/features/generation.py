@@ -1,0 +1,122 @@
+"""Language-model generation: structure, filler and the missing specifics of prose from a prompt."""
+from __future__ import annotations
+
+import re
+import statistics
+from functools import lru_cache
+
+from detector import lexicon
+from detector.document import Document
+from detector.features.finding import MISSING, Finding, PhraseIndex, Span, rate_finding
+
+_MARKDOWN = re.compile(
+    r"""
+      \*\*[^*\n]{2,120}\*\*            # **bold** (models bold their own headings)
+    | __[^_\n]{2,120}__                # __bold__
+    | (?:^|(?<=\s))\#{1,6}\ (?=\S)     # "## Heading" (also once the line breaks are gone)
+    | \[[^\]\n]{1,120}\]\(https?://[^)\s]+\)   # [link](url)
+    | ^\s*[*\-•]\ (?=\S)               # a bullet at the start of a line
+    """,
+    re.VERBOSE | re.MULTILINE,
+)
+
+
+def markdown_markup(doc: Document) -> Finding:
+    """Markdown in running text: **bold headings**, "## Heading", bullets, [links](url).
+
+    Chat models write markdown; news sites render it away, so when it survives as literal
+    characters the text came from a model's raw output. Known false positives: forum posts and
+    READMEs. Rate per 1,000 words.
+    """
+    spans = [Span(m.start(), m.end(), "markdown markup") for m in _MARKDOWN.finditer(doc.text)]
+    return rate_finding(spans, doc)
+
+
+@lru_cache(maxsize=1)
+def _stock_phrases() -> PhraseIndex:
+    return PhraseIndex(lexicon.lines("stock_phrases.txt"))
+
+
+def stock_phrase(doc: Document) -> Finding:
+    """Stock filler ("remains to be seen", "the international community continues to monitor").
+
+    A model with no more facts to add fills with hedges and grand closers; reporters with a story
+    to tell use fewer. Known false positives: opinion pieces, press releases. Rate per 1,000 words.
+    """
+    return rate_finding(_stock_phrases().find(doc, "stock phrase"), doc)
+
+
+# Only texts with this many sentences have a measurable rhythm.
+MIN_SENTENCES_FOR_RHYTHM = 4
+
+
+def sentence_length_cv(doc: Document) -> Finding:
+    """How much sentence lengths vary (coefficient of variation; low = uniform rhythm).
+
+    Model prose keeps sentences of similar length; human news mixes one-line quotes with long
+    sentences. MISSING below MIN_SENTENCES_FOR_RHYTHM sentences.
+    """
+    lengths = [s.last_word - s.first_word for s in doc.sentences]
+    if len(lengths) < MIN_SENTENCES_FOR_RHYTHM:
+        return Finding(MISSING)
+    mean = statistics.fmean(lengths)
+    return Finding(statistics.pstdev(lengths) / mean if mean else MISSING)
+
+
+_NUMBER = re.compile(r"\d")
+
+
+def specifics_per_sentence(doc: Document) -> Finding:
+    """Concrete detail per sentence: numbers and capitalised names not opening a sentence.
+
+    Text written from a headline has few facts to state, so it names fewer people, places and
+    figures per sentence than reporting does. Range 0 to ~5.
+    """
+    if not doc.sentences:
+        return Finding(MISSING)
+    starts = doc.sentence_starts
+    count = 0
+    for i, w in enumerate(doc.words):
+        if _NUMBER.search(w) or (i not in starts and w[:1].isupper()):
+            count += 1
+    return Finding(count / len(doc.sentences))
+
+
+_QUOTED = re.compile(r"[\"“”][^\"“”]{3,600}[\"“”]")
+
+
+def direct_quote_share(doc: Document) -> Finding:
+    """Share of characters inside double quotation marks: what people were heard to say.
+
+    Reporting quotes its sources; generation from a prompt has no one to quote. Range 0-1.
+    """
+    if not doc.text:
+        return Finding(0.0)
+    inside = sum(m.end() - m.start() for m in _QUOTED.finditer(doc.text))
+    return Finding(min(1.0, inside / len(doc.text)))
+
+
+@lru_cache(maxsize=1)
+def _closing_cues() -> PhraseIndex:
+    cues = list(lexicon.lines("stock_phrases.txt")) + [
+        "overall", "ultimately", "in conclusion", "in summary", "as the world", "going forward",
+        "it is clear", "the future of", "remains to be seen", "only time will tell",
+    ]
+    return PhraseIndex(cues)
+
+
+def summary_ending(doc: Document) -> Finding:
+    """A moralising or summarising close ("Ultimately, ... remains to be seen."). 0 or 1.
+
+    Models end on a summary or an outlook; news stories end on the last fact or quote. Looks at
+    the last two sentences only. Known false positives: editorials.
+    """
+    if len(doc.sentences) < 3:
+        return Finding(0.0)
+    tail_start = doc.sentences[-2].start
+    spans = [s for s in doc.shared(_closing_matches) if s.start >= tail_start]
+    return Finding(1.0 if spans else 0.0, tuple(spans[:2]))
+
+
+def _closing_matches(doc: Document) -> list[Span]:
+    return _closing_cues().find(doc, "summary or moral at the end")

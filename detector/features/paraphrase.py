@@ -1,0 +1,76 @@
+"""Rewrites of an existing article: credits to the source outlet, and the register of rewording."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from detector import lexicon
+from detector.document import Document
+from detector.features.finding import MISSING, Finding, PhraseIndex, Span, rate_finding
+
+
+@lru_cache(maxsize=1)
+def _attribution_pattern() -> re.Pattern:
+    outlets = sorted(lexicon.lines("outlets.txt"), key=len, reverse=True)
+    outlet = "(?:the\\ )?(?:%s)" % "|".join(re.escape(o).replace("\\ ", "\\ ") for o in outlets)
+    return re.compile(
+        rf"""
+          \b{outlet}(?:\ news\ (?:agency|service|wire))?,?\ (?:reported|reports|said|says|wrote|quoted|cited|citing)\b
+                                                        # "Bloomberg reported", "Interfax said"
+        | \b(?:according\ to|reported\ by|cited\ by|quoted\ by|citing|told)\ {outlet}\b
+                                                        # "according to Reuters", "told CNN"
+        | \bthe\ {outlet}\ news\ (?:agency|service)\b   # "the Interfax news agency"
+        | \b{outlet}\ (?:news\ )?agency\ reported\b
+        """,
+        re.VERBOSE,
+    )
+
+
+def outlet_attribution(doc: Document) -> Finding:
+    """The text credits another outlet ("Bloomberg reported", "as reported by the Interfax news agency").
+
+    A rewrite of another outlet's article keeps that outlet's name in credit lines; wire copy
+    credits others too, so this is weak alone and strong with the rewrite register. Rate per
+    1,000 words.
+    """
+    spans = [Span(m.start(), m.end(), "credits another outlet")
+             for m in _attribution_pattern().finditer(doc.text)]
+    return rate_finding(spans, doc)
+
+
+@lru_cache(maxsize=1)
+def _register() -> PhraseIndex:
+    return PhraseIndex(lexicon.lines("rewrite_register.txt"))
+
+
+def rewrite_register(doc: Document) -> Finding:
+    """Connectives and verbs a rewriter swaps in ("additionally", "voiced its support", "amid").
+
+    Paraphrasers replace plain news words with longer synonyms. Human writers use them too; the
+    classifier weighs the rate against the rest. Rate per 1,000 words.
+    """
+    return rate_finding(_register().find(doc, "rewrite register"), doc)
+
+
+_SAID = frozenset({"said", "says", "say", "told", "tells"})
+
+
+def said_share(doc: Document) -> Finding:
+    """Share of speech verbs that are plain "said/says/told" rather than "stated", "emphasized"...
+
+    News style uses "said" almost always; rewriters and models vary the verb. MISSING when the
+    text has no speech verb. Range 0-1.
+    """
+    fancy = lexicon.word_set("reporting_verbs.txt")
+    plain = varied = 0
+    spans = []
+    for i, w in enumerate(doc.lower_words):
+        if w in _SAID:
+            plain += 1
+        elif w in fancy:
+            varied += 1
+            spans.append(Span(*doc.word_spans[i], f"'{doc.words[i]}' instead of 'said'"))
+    total = plain + varied
+    if not total:
+        return Finding(MISSING)
+    return Finding(plain / total, tuple(spans))

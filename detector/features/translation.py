@@ -1,0 +1,345 @@
+"""Machine-translation artefacts: what an MT system leaves that a human translator would not."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from detector import lexicon
+from detector.document import Document, english_frequencies
+from detector.features.finding import Finding, Span, per_thousand_words, rate_finding
+
+_GENDERED = {"he": "m", "him": "m", "his": "m", "himself": "m",
+             "she": "f", "her": "f", "hers": "f", "herself": "f"}
+# Prepositions that make a place an adverbial of location ("in Turkey he met ...") rather than the
+# subject a pronoun could refer to.
+_LOCATIVE = frozenset("in into to from at near across around throughout inside outside towards "
+                      "toward via through within".split())
+_WEEKDAYS_MONTHS = frozenset("monday tuesday wednesday thursday friday saturday sunday january "
+                             "february march april may june july august september october "
+                             "november december".split())
+# A capitalised word ending like a demonym and followed by a lower-case word is an adjective
+# ("American proposal", "Turkish counterpart"), not a person the pronoun could refer to.
+_DEMONYM = re.compile(r"(?:an|ian|ish|ese|ean|i|ic)$")
+# Unknown lower-case words this long or longer are candidates for mangled names.
+MIN_NAME_LENGTH = 4
+# A lower-case word that also appears capitalised mid-sentence is a dropped capital only if it is
+# rare as a common word (Zipf < 3: fewer than one use per million words), so "march", "bill" or
+# "may" in lower case never fire.
+MAX_COMMON_ZIPF = 3.0
+# Typo neighbours must be this common to explain an unknown word as a misspelling.
+TYPO_NEIGHBOUR_ZIPF = 3.0
+
+
+@lru_cache(maxsize=1)
+def _places() -> tuple[frozenset[str], frozenset[str]]:
+    names, unambiguous = set(), set()
+    for row in lexicon.rows("places.txt"):
+        name = row[0].lower()
+        names.add(name)
+        if len(row) < 2 or row[1] != "ambiguous":
+            unambiguous.add(name)
+    return frozenset(names), frozenset(unambiguous)
+
+
+def _name_follows(doc: Document, i: int, end: int) -> bool:
+    """Does a capitalised word that is not a place follow word i in its sentence?"""
+    places, _ = _places()
+    for k in range(i + 1, end):
+        w = doc.words[k]
+        if w[:1].isupper() and doc.lower_words[k] not in places:
+            return True
+    return False
+
+
+def pronoun_gender(doc: Document) -> Finding:
+    """A country, city or institution referred to as he/she/his/her ("Turkey ... his readiness").
+
+    Languages with grammatical gender (Russian, German, French, Czech, ...) refer to a country or
+    ministry with a gendered pronoun; MT systems carry it over, human translators do not. For each
+    gendered pronoun we walk back to the nearest possible antecedent within the current and the
+    previous sentence: a place or an institution noun fires, a person (a capitalised name, a title
+    such as "minister") does not. Known false positives: ships and countries in poetry ("she"),
+    a person whose name is also a place (Georgia, Chelsea), antecedents further back than one
+    sentence.
+    """
+    places, _ = _places()
+    person_nouns = lexicon.word_set("person_nouns.txt")
+    org_nouns = lexicon.word_set("organisation_nouns.txt")
+    function_words = lexicon.word_set("function_words.txt")
+    words, lower = doc.words, doc.lower_words
+    starts = doc.sentence_starts
+    # Word index -> index of the sentence's first word and of the previous sentence's first word.
+    window_start = [0] * len(words)
+    sentence_first = [0] * len(words)
+    sentence_end = [0] * len(words)
+    prev_first = 0
+    for s in doc.sentences:
+        for i in range(s.first_word, s.last_word):
+            window_start[i] = prev_first
+            sentence_first[i] = s.first_word
+            sentence_end[i] = s.last_word
+        prev_first = s.first_word
+    fired: dict[int, str] = {}
+    spans = []
+    for i, w in enumerate(lower):
+        gender = _GENDERED.get(w)
+        if gender is None:
+            continue
+        own_first = sentence_first[i]
+        for j in range(i - 1, window_start[i] - 1, -1):
+            if j < own_first and _name_follows(doc, i, sentence_end[i]):
+                break  # "In addition to his talks, Lavrov ...": the name comes after the pronoun
+            lj, wj = lower[j], words[j]
+            if lj in _GENDERED:
+                if j in fired and _GENDERED[lj] == gender:
+                    spans.append(Span(*doc.word_spans[i],
+                                      f"'{words[i]}' again refers to {fired[j]}"))
+                    fired[i] = fired[j]
+                break
+            if lj in person_nouns:
+                break
+            if lj in places and j > 0 and lower[j - 1] not in _LOCATIVE:
+                fired[i] = wj
+                spans.append(Span(doc.word_spans[j][0], doc.word_spans[i][1],
+                                  f"'{words[i]}' refers to {wj}"))
+                break
+            if lj in org_nouns and j > 0 and lower[j - 1] == "the" and not wj[:1].isupper():
+                fired[i] = "the " + wj
+                spans.append(Span(doc.word_spans[j - 1][0], doc.word_spans[i][1],
+                                  f"'{words[i]}' refers to the {wj}"))
+                break
+            if wj[:1].isupper() and lj not in function_words and lj not in _WEEKDAYS_MONTHS:
+                nxt = words[j + 1] if j + 1 < len(words) else ""
+                if _DEMONYM.search(lj) and nxt[:1].islower():
+                    continue  # "Turkish counterpart": an adjective
+                if j in starts and (english_frequencies().get(lj, 0) > 1e-5):
+                    continue  # a common word that merely opens the sentence
+                break  # a name: a person is the likely antecedent
+    return rate_finding(spans, doc)
+
+
+def _edit1(word: str):
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    for a, b in splits:
+        if b:
+            yield a + b[1:]
+            for c in letters:
+                yield a + c + b[1:]
+        if len(b) > 1:
+            yield a + b[1] + b[0] + b[2:]
+        for c in letters:
+            yield a + c + b
+
+
+def looks_like_typo(word: str) -> bool:
+    """True when one edit turns `word` into a common English word (then it is a misspelling)."""
+    freqs = english_frequencies()
+    threshold = 10 ** (TYPO_NEIGHBOUR_ZIPF - 9)
+    return any(freqs.get(candidate, 0) >= threshold for candidate in _edit1(word))
+
+
+def dropped_capital(doc: Document) -> Finding:
+    """A proper noun in lower case ("akuyu" for Akkuyu, "kyiv", "moscow").
+
+    MT systems lose capitals when a name is rare in their training data or when they transliterate
+    it. Fires on (a) a place name in lower case, (b) a rare word written both capitalised and in
+    lower case in the same text, (c) an unknown lower-case word that is no misspelling of a common
+    word (a mangled name). Known false positives: brand names styled in lower case (a negatives
+    case), hashtags and user names, rare technical terms.
+    """
+    _, unambiguous_places = _places()
+    freqs = english_frequencies()
+    words, lower = doc.words, doc.lower_words
+    starts = doc.sentence_starts
+    capitalised_mid = {lower[i] for i, w in enumerate(words)
+                       if i not in starts and w[:1].isupper() and not w.isupper()}
+    spans = []
+    max_common = 10 ** (MAX_COMMON_ZIPF - 9)
+    for i, w in enumerate(words):
+        if not w.islower() or not w.isalpha():
+            continue
+        note = None
+        if w in unambiguous_places:
+            note = f"place name '{w}' in lower case"
+        elif len(w) >= MIN_NAME_LENGTH:
+            freq = freqs.get(w, 0.0)
+            if w in capitalised_mid and freq < max_common:
+                note = f"'{w}' also written with a capital"
+            elif freq == 0.0 and w.isascii() and not looks_like_typo(w):
+                note = f"unknown word '{w}': a name without its capital?"
+        if note:
+            spans.append(Span(*doc.word_spans[i], note))
+    return rate_finding(spans, doc)
+
+
+def _within_edits(a: str, b: str, limit: int) -> bool:
+    """Levenshtein distance <= limit, with early exit (names are short)."""
+    if abs(len(a) - len(b)) > limit:
+        return False
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+        if min(current) > limit:
+            return False
+        previous = current
+    return previous[-1] <= limit
+
+
+# Inflections and derivations that make two spellings of one name legitimately different.
+_NAME_SUFFIXES = ("s", "n", "an", "ian", "ese", "i", "ns", "es", "'s", "’s")
+MIN_VARIANT_LENGTH = 5
+
+
+def name_variants(doc: Document) -> Finding:
+    """The same name spelled two ways in one text ("Priestley" and "Pristel", "Sergei"/"Sergey").
+
+    MT systems transliterate a name afresh in each sentence; a human writer or editor keeps one
+    spelling. Compares capitalised, uncommon words that share their first letter and differ by
+    one or two edits. Known false positives: two different people with similar names, legitimate
+    variants in quotes (Kiev/Kyiv in a text about the renaming).
+    """
+    freqs = english_frequencies()
+    starts = doc.sentence_starts
+    first_seen: dict[str, int] = {}
+    for i, w in enumerate(doc.words):
+        if (len(w) >= MIN_VARIANT_LENGTH and w[:1].isupper() and w[1:].islower() and w.isalpha()
+                and i not in starts and freqs.get(w.lower(), 0.0) < 1e-5):
+            first_seen.setdefault(w, i)
+    by_initial: dict[str, list[str]] = {}
+    for name in first_seen:
+        by_initial.setdefault(name[0], []).append(name)
+    spans = []
+    for group in by_initial.values():
+        for x in range(len(group)):
+            for y in range(x + 1, len(group)):
+                a, b = group[x], group[y]
+                short, long_ = sorted((a, b), key=len)
+                if long_.startswith(short) and long_[len(short):] in _NAME_SUFFIXES:
+                    continue
+                if short[:3] != long_[:3]:
+                    continue
+                limit = 1 if len(short) < 7 else 2
+                if _within_edits(a.lower(), b.lower(), limit):
+                    i, j = first_seen[a], first_seen[b]
+                    spans.append(Span(*doc.word_spans[i], f"'{a}' also spelled '{b}'"))
+                    spans.append(Span(*doc.word_spans[j], f"'{b}' also spelled '{a}'"))
+    return Finding(per_thousand_words(len(spans) / 2, doc), tuple(spans))
+
+
+_SPACING_SLIPS = re.compile(
+    r"""
+      (?<=\w)\ -(?=[^\W\d_])        # "30 -day", "year -old": space before a joining hyphen
+    | (?<=\w)\ [,;:](?=\s|$)        # "Moscow , Turkey": space before a comma, semicolon or colon
+    | (?<=[a-z])\ \.(?=\s|$)        # "the war ." : space before a full stop
+    | \(\ (?=\w) | (?<=\w)\ \)      # "( text )": spaces inside brackets
+    """,
+    re.VERBOSE,
+)
+
+
+def spacing_slip(doc: Document) -> Finding:
+    """A space in the wrong place: "30 -day", "Moscow , Turkey", "( text )".
+
+    MT systems detokenise hyphens and punctuation badly; editors and writers rarely type this.
+    Known false positives: text typed on phones, French spacing before "?" and "!" (not matched),
+    tokenised research text.
+    """
+    spans = [Span(m.start(), m.end() + 3, "misplaced space") for m in _SPACING_SLIPS.finditer(doc.text)]
+    spans = [Span(s.start, min(s.end, len(doc.text)), s.note) for s in spans]
+    return rate_finding(spans, doc)
+
+
+@lru_cache(maxsize=1)
+def _quote_capital_pattern() -> re.Pattern:
+    words = "|".join(sorted(w.capitalize() for w in lexicon.word_set("quote_continuations.txt")))
+    return re.compile(r"""[!?]["”’]\s+(?:%s)\b""" % words)
+
+
+def quote_capital(doc: Document) -> Finding:
+    """A capitalised preposition after a quoted exclamation: "absolutely crazy!" For killing ...
+
+    The quote ends in "!" or "?" but the sentence goes on; MT systems cut the sentence there and
+    capitalise what follows. Only prepositions and conjunctions count: a pronoun ("He") may open
+    a new sentence. Known false positives: a headline or list item starting with a preposition.
+    """
+    spans = [Span(m.start(), m.end(), "capital after a mid-sentence quote")
+             for m in _quote_capital_pattern().finditer(doc.text)]
+    return rate_finding(spans, doc)
+
+
+_NON_LATIN = re.compile(r"[\u0370-\u03ff\u0400-\u04ff\u0590-\u05ff\u0600-\u06ff\u3040-\u30ff\u4e00-\u9fff\uac00-\ud7af]")
+
+
+@lru_cache(maxsize=1)
+def _foreign_function_words() -> frozenset[str]:
+    """Function words of other languages that are rare in English (Zipf < 2.5)."""
+    freqs = english_frequencies()
+    words = set()
+    for _code, listed in lexicon.rows("languages.tsv"):
+        for w in listed.split():
+            if freqs.get(w, 0.0) < 10 ** (2.5 - 9):
+                words.add(w)
+    return frozenset(words)
+
+
+def foreign_word(doc: Document) -> Finding:
+    """Words left untranslated: non-Latin script, or other languages' function words.
+
+    An MT system passes through what it cannot translate; a human translator renders or explains
+    it. Known false positives: names in their own script, quoted foreign phrases, bilingual text.
+    """
+    foreign = _foreign_function_words()
+    spans = []
+    for i, w in enumerate(doc.words):
+        if _NON_LATIN.search(w):
+            spans.append(Span(*doc.word_spans[i], f"'{w}' in a non-Latin script"))
+        elif w.islower() and w in foreign:
+            spans.append(Span(*doc.word_spans[i], f"'{w}' is not English"))
+    return rate_finding(spans, doc)
+
+
+@lru_cache(maxsize=1)
+def _article_exceptions() -> dict[str, tuple[str, ...]]:
+    out: dict[str, list[str]] = {"a": [], "an": []}
+    for article, prefix in lexicon.rows("article_exceptions.tsv"):
+        out[article].append(prefix)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+_AGREEMENT = {
+    ("he", "have"), ("she", "have"), ("it", "have"), ("he", "are"), ("she", "are"), ("it", "are"),
+    ("he", "were"), ("she", "were"), ("it", "were"), ("he", "don't"), ("she", "don't"),
+    ("they", "is"), ("they", "was"), ("they", "has"), ("they", "does"), ("we", "is"), ("we", "was"),
+    ("we", "has"), ("i", "is"), ("i", "has"), ("i", "are"), ("you", "is"), ("you", "was"),
+    ("you", "has"), ("people", "is"), ("people", "was"), ("people", "has"),
+}
+# Inversions and subjunctives where the pairs above are correct ("did he have", "if it were").
+_AGREEMENT_EXCUSES = frozenset("did does do will would should could can may might must to if as "
+                               "wish though whether".split())
+
+
+def agreement_slip(doc: Document) -> Finding:
+    """Article and subject-verb agreement slips: "a invasion", "an car", "they was", "he have".
+
+    Translation out of languages without articles or with different agreement leaves these; a
+    writer's typo does too, so this is weak alone. Acronyms, numbers and known exceptions ("an
+    hour", "a university") are skipped.
+    """
+    exceptions = _article_exceptions()
+    lower, words = doc.lower_words, doc.words
+    spans = []
+    for i in range(len(lower) - 1):
+        w, nxt = lower[i], lower[i + 1]
+        raw_next = words[i + 1]
+        if w in ("a", "an") and raw_next.isalpha() and raw_next.islower() and len(raw_next) > 1:
+            vowel = nxt[0] in "aeiou"
+            if w == "a" and vowel and not nxt.startswith(exceptions["a"]):
+                spans.append(Span(doc.word_spans[i][0], doc.word_spans[i + 1][1], "'a' before a vowel"))
+            elif w == "an" and not vowel and not nxt.startswith(exceptions["an"]):
+                spans.append(Span(doc.word_spans[i][0], doc.word_spans[i + 1][1], "'an' before a consonant"))
+        elif (w, nxt) in _AGREEMENT and (i == 0 or lower[i - 1] not in _AGREEMENT_EXCUSES):
+            spans.append(Span(doc.word_spans[i][0], doc.word_spans[i + 1][1], "subject and verb disagree"))
+    return rate_finding(spans, doc)

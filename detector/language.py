@@ -1,0 +1,63 @@
+"""Is this English? A cheap check on the share of words that English uses often.
+
+Measured on the corpus: English documents have 85-98% of their letter-words at Zipf >= 3 in
+wordfreq's English list; German, French, Czech news has 20-45% (names, numbers and shared
+words such as "in", "a", "die" make up the rest). MIN_ENGLISH_SHARE sits between the two.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from detector import lexicon
+from detector.document import Document
+
+MIN_ENGLISH_SHARE = 0.6
+ENGLISH_ZIPF = 3.0
+# Below this many letter-words the share is too noisy to refuse a text as not English.
+MIN_WORDS_TO_JUDGE = 8
+
+
+@lru_cache(maxsize=1)
+def _language_words() -> dict[str, frozenset[str]]:
+    return {code: frozenset(words.split()) for code, words in lexicon.rows("languages.tsv")}
+
+
+def english_share(doc: Document) -> float:
+    """Share of letter-words (excluding capitalised names) that are common English words."""
+    zipfs, words = doc.zipfs, doc.words
+    known = total = 0
+    for i, w in enumerate(words):
+        if not w.isalpha() or (w[:1].isupper() and i not in doc.sentence_starts):
+            continue
+        total += 1
+        if zipfs[i] >= ENGLISH_ZIPF:
+            known += 1
+    return known / total if total else 1.0
+
+
+def guess_language(doc: Document) -> str:
+    """Name the language by its most frequent function words; 'unknown' when none match."""
+    counts = {code: 0 for code in _language_words()}
+    for w in doc.lower_words:
+        for code, words in _language_words().items():
+            if w in words:
+                counts[code] += 1
+    best = max(counts, key=counts.get) if counts else None
+    if not best or counts[best] < 3:
+        if any(ord(c) > 0x2FF for c in doc.text[:2000] if c.isalpha()):
+            return "non-Latin script"
+        return "unknown"
+    return best
+
+
+def non_english_language(doc: Document) -> str | None:
+    """None for English text; otherwise the detected language code (or 'unknown')."""
+    letter_words = sum(1 for w in doc.words if w.isalpha())
+    if letter_words < MIN_WORDS_TO_JUDGE:
+        non_latin = sum(1 for c in doc.text if c.isalpha() and ord(c) > 0x2FF)
+        if non_latin > 0.5 * sum(1 for c in doc.text if c.isalpha()):
+            return "non-Latin script"
+        return None
+    if english_share(doc) >= MIN_ENGLISH_SHARE:
+        return None
+    return guess_language(doc)

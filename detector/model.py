@@ -1,0 +1,193 @@
+"""The trained model: load (checksum-verified), vectorise, predict, apply priors, rank evidence.
+
+A model file is a joblib pickle, and unpickling can run code: load only model files you trust.
+The bundled model's sha256 is stored in its card (model.json) and checked before unpickling, and
+the card's feature list must equal the code's FEATURE_NAMES.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from detector import lexicon
+from detector.features import FEATURE_NAMES, Finding
+from detector.verdict import LABELS
+
+DEFAULT_MODEL = "model.joblib"
+# A feature moves the verdict if hiding it lowers the winning label's log-odds by this much
+# (0.1 = odds x 1.1). Log-odds, not probability: once a verdict is certain (p = 0.999) hiding one
+# of several artefacts barely moves the probability, but still moves the odds.
+MIN_PUSH = 0.1
+# Spans shown per feature, and evidence items per verdict: enough to explain, few enough to read.
+MAX_SPANS_PER_FEATURE = 3
+MAX_EVIDENCE = 12
+
+
+class ModelError(RuntimeError):
+    """The model file is missing, altered, or does not match the code."""
+
+
+@dataclass(frozen=True)
+class Prior:
+    feature: str
+    label: str
+    log_odds: float
+    why: str
+
+
+@lru_cache(maxsize=1)
+def priors() -> tuple[Prior, ...]:
+    out = []
+    for feature, label, log_odds, why in lexicon.rows("priors.tsv"):
+        if feature not in FEATURE_NAMES or label not in LABELS:
+            raise ModelError(f"priors.tsv names unknown feature or label: {feature} {label}")
+        out.append(Prior(feature, label, float(log_odds), why))
+    return tuple(out)
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def card_path_for(model_path: Path) -> Path:
+    """model.joblib -> model.json: the card sits beside the model with the same stem."""
+    return model_path.with_suffix(".json")
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("detector").joinpath("models").joinpath(DEFAULT_MODEL)))
+
+
+class Model:
+    """A fitted classifier over FEATURE_NAMES with its card."""
+
+    def __init__(self, estimator, labels: Sequence[str], baseline: np.ndarray, card: dict):
+        self.estimator = estimator
+        self.labels = tuple(labels)
+        self.baseline = baseline  # per-feature value that means "nothing seen" (training median)
+        self.card = card
+        # Column of each label in estimator.predict_proba output.
+        classes = list(estimator.classes_)
+        self._columns = [classes.index(label) for label in self.labels]
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "Model":
+        import joblib
+
+        model_path = Path(path) if path else default_model_path()
+        card_path = card_path_for(model_path)
+        if not model_path.is_file():
+            raise ModelError(f"model file not found: {model_path}")
+        if not card_path.is_file():
+            raise ModelError(f"model card not found: {card_path} (every model needs its card)")
+        card = json.loads(card_path.read_text(encoding="utf-8"))
+        actual = sha256_of(model_path)
+        if card.get("sha256") != actual:
+            raise ModelError(f"checksum mismatch for {model_path}: the card says "
+                             f"{card.get('sha256')}, the file is {actual}; refusing to load it")
+        if tuple(card.get("features", ())) != FEATURE_NAMES:
+            missing = set(FEATURE_NAMES) ^ set(card.get("features", ()))
+            raise ModelError(f"{card_path} lists other features than this code computes "
+                             f"(differences: {sorted(missing) or 'order'}); retrain the model")
+        bundle = joblib.load(model_path)
+        if tuple(bundle["features"]) != FEATURE_NAMES:
+            raise ModelError(f"{model_path} was trained on other features; retrain the model")
+        return cls(bundle["estimator"], bundle["labels"], np.asarray(bundle["baseline"]), card)
+
+    # --- prediction ---------------------------------------------------------------------------
+    def probabilities(self, matrix: np.ndarray) -> np.ndarray:
+        """Calibrated probabilities, columns in LABELS order, before priors."""
+        return self.estimator.predict_proba(matrix)[:, self._columns]
+
+    def predict(self, findings: Sequence[Sequence[Finding]]):
+        """For each document's findings: (probabilities after priors, ranked pushes).
+
+        A push is (feature index, toward label, weight). Weights come from occlusion: the
+        drop in the winning label's log-odds when the feature is set to its baseline.
+        """
+        if not findings:
+            return []
+        matrix = vectorise(findings)
+        base = self.probabilities(matrix)
+        fired = _fired_priors(findings)
+        final = np.vstack([apply_priors(base[i], fired[i]) for i in range(len(findings))])
+        winners = final.argmax(axis=1)
+
+        # Occlusion rows: every evidence-bearing feature of every document, set to baseline.
+        rows, owners = [], []
+        for d, doc_findings in enumerate(findings):
+            for f, finding in enumerate(doc_findings):
+                if finding.spans and not _same(finding.value, self.baseline[f]):
+                    row = matrix[d].copy()
+                    row[f] = self.baseline[f]
+                    rows.append(row)
+                    owners.append((d, f))
+        occluded = self.probabilities(np.vstack(rows)) if rows else np.empty((0, len(LABELS)))
+
+        results = []
+        pushes: list[list[tuple[int, str, float]]] = [[] for _ in findings]
+        for (d, f), probs in zip(owners, occluded):
+            w = winners[d]
+            drop = log_odds(final[d, w]) - log_odds(apply_priors(probs, fired[d])[w])
+            if drop >= MIN_PUSH:
+                pushes[d].append((f, LABELS[w], float(drop)))
+        for d in range(len(findings)):
+            w = winners[d]
+            for prior in fired[d]:
+                if prior.label == LABELS[w]:
+                    without = apply_priors(base[d], [p for p in fired[d] if p is not prior])
+                    pushes[d].append((FEATURE_NAMES.index(prior.feature), prior.label,
+                                      float(log_odds(final[d, w]) - log_odds(without[w]))))
+            merged: dict[int, tuple[int, str, float]] = {}
+            for f, toward, weight in pushes[d]:
+                if f not in merged or merged[f][2] < weight:
+                    merged[f] = (f, toward, weight)
+            results.append((final[d], sorted(merged.values(), key=lambda p: -p[2])))
+        return results
+
+
+def log_odds(p: float) -> float:
+    p = min(max(float(p), 1e-9), 1 - 1e-9)
+    return math.log(p / (1 - p))
+
+
+def _same(a: float, b: float) -> bool:
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return abs(a - b) < 1e-9
+
+
+def vectorise(findings: Sequence[Sequence[Finding]]) -> np.ndarray:
+    """Feature matrix in FEATURE_NAMES order (NaN = not measurable)."""
+    return np.array([[f.value for f in doc_findings] for doc_findings in findings], dtype=np.float64)
+
+
+def _fired_priors(findings: Sequence[Sequence[Finding]]) -> list[list[Prior]]:
+    index = {name: i for i, name in enumerate(FEATURE_NAMES)}
+    out = []
+    for doc_findings in findings:
+        out.append([p for p in priors() if doc_findings[index[p.feature]].value > 0])
+    return out
+
+
+def apply_priors(probabilities: np.ndarray, fired: Sequence[Prior]) -> np.ndarray:
+    """Add each fired prior's log-odds to its label, renormalise. No priors: unchanged."""
+    if not fired:
+        return probabilities
+    logits = np.log(np.clip(probabilities, 1e-9, 1.0))
+    for prior in fired:
+        logits[LABELS.index(prior.label)] += prior.log_odds
+    exp = np.exp(logits - logits.max())
+    return exp / exp.sum()

@@ -1,0 +1,143 @@
+"""The labelled corpus (../shared/corpus): reading, label mapping, story splits, feature cache."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+CACHE_DIR = Path(__file__).resolve().parent / "cache"
+
+# human_translated is not a label of its own: a professional translation is original writing
+# (contract.md). It is kept apart as `kind` so evaluations can single it out.
+LABEL_OF = {"human_translated": "original"}
+
+
+@dataclass(frozen=True)
+class Record:
+    id: str
+    text: str
+    label: str  # one of the four labels
+    kind: str  # the corpus label (human_translated kept)
+    source: str
+    generator: str
+    story: str
+    domain: str
+
+
+def is_test_story(story: str) -> bool:
+    """The corpus README's test split: about 20% of stories, by a hash anyone can recompute."""
+    return int(hashlib.sha256(story.encode("utf-8")).hexdigest(), 16) % 10 < 2
+
+
+def corpus_files(corpus: Path) -> list[Path]:
+    files = sorted(corpus.glob("*.jsonl.gz"))
+    if not files:
+        raise FileNotFoundError(f"no *.jsonl.gz files in {corpus}: pass --corpus PATH/TO/shared/corpus")
+    return files
+
+
+def read_corpus(corpus: Path = DEFAULT_CORPUS) -> list[Record]:
+    records = []
+    for path in corpus_files(corpus):
+        with gzip.open(path, "rt", encoding="utf-8") as handle:
+            for line in handle:
+                raw = json.loads(line)
+                kind = raw["label"]
+                records.append(Record(
+                    id=raw["id"], text=raw["text"], label=LABEL_OF.get(kind, kind), kind=kind,
+                    source=raw.get("source", ""), generator=raw.get("generator", ""),
+                    story=raw.get("story", raw["id"]), domain=raw.get("domain", ""),
+                ))
+    return records
+
+
+def corpus_fingerprint(corpus: Path) -> dict[str, dict]:
+    """Per file: size and sha256, recorded in the model card."""
+    out = {}
+    for path in corpus_files(corpus):
+        out[path.name] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+    return out
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def code_fingerprint() -> str:
+    """Hash of the feature code and lexicons: the feature cache is valid while it is unchanged."""
+    root = Path(__file__).resolve().parent.parent / "detector"
+    digest = hashlib.sha256()
+    for path in sorted(list(root.rglob("*.py")) + list((root / "lexicons").glob("*"))):
+        if "models" in path.parts:
+            continue
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _vector(text: str) -> list[float]:
+    from detector.document import Document
+    from detector.features import extract
+
+    return [f.value for f in extract(Document.from_text(text))]
+
+
+def _vectors(texts: list[str]) -> list[list[float]]:
+    return [_vector(t) for t in texts]
+
+
+def feature_matrix(texts: list[str], jobs: int | None = None, chunk: int = 500) -> np.ndarray:
+    """Features of many texts with the package's own extract(), over `jobs` processes."""
+    jobs = jobs or os.cpu_count() or 1
+    chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
+    if jobs == 1 or len(chunks) == 1:
+        rows = [row for c in chunks for row in _vectors(c)]
+    else:
+        with get_context("fork").Pool(jobs) as pool:
+            rows = [row for part in pool.imap(_vectors, chunks) for row in part]
+    return np.array(rows, dtype=np.float64)
+
+
+def cached_features(name: str, texts: list[str], jobs: int | None = None) -> np.ndarray:
+    """feature_matrix, cached on disk under training/cache/ keyed by code and input."""
+    digest = hashlib.sha256()
+    for t in texts:
+        digest.update(hashlib.sha1(t.encode("utf-8")).digest())
+    key = f"{name}-{code_fingerprint()}-{digest.hexdigest()[:12]}.npy"
+    path = CACHE_DIR / key
+    if path.exists():
+        return np.load(path)
+    matrix = feature_matrix(texts, jobs=jobs)
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npy")
+    np.save(tmp, matrix)
+    os.replace(tmp, path)
+    return matrix
+
+
+def split(records: list[Record]) -> tuple[list[int], list[int]]:
+    """Indices of (train, test) records by the README's story hash."""
+    train, test = [], []
+    for i, r in enumerate(records):
+        (test if is_test_story(r.story) else train).append(i)
+    return train, test
+
+
+def iter_jsonl(path: Path) -> Iterator[dict]:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
