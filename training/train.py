@@ -84,19 +84,37 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     }
 
 
-def predict_labels(estimator, matrix: np.ndarray) -> np.ndarray:
-    """Labels from calibrated probabilities (priors do not fire on the corpus; see the card)."""
-    probs = estimator.predict_proba(matrix)
-    return np.asarray(estimator.classes_)[probs.argmax(axis=1)]
+class TrainedPipeline:
+    """What training fits and evaluation measures: records + their hand-feature rows in,
+    probabilities (columns in LABELS order) out. evaluate.py uses only this interface."""
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+        classes = list(estimator.classes_)
+        self._columns = [classes.index(label) for label in LABELS]
+
+    def predict_proba(self, records: list[dataset.Record], hand: np.ndarray) -> np.ndarray:
+        return self.estimator.predict_proba(hand)[:, self._columns]
+
+    def predict(self, records: list[dataset.Record], hand: np.ndarray) -> np.ndarray:
+        return np.asarray(LABELS)[self.predict_proba(records, hand).argmax(axis=1)]
+
+    def bundle(self) -> dict:
+        """What goes into the model file (detector.model.Model.load reads it)."""
+        return {"estimator": self.estimator, "features": list(FEATURE_NAMES), "labels": list(LABELS)}
 
 
-def fit(matrix: np.ndarray, labels: np.ndarray, sources: np.ndarray, stories: np.ndarray, seed: int = SEED):
+def fit_pipeline(records: list[dataset.Record], hand: np.ndarray, seed: int = SEED) -> TrainedPipeline:
+    """Fit on these records (their hand-feature rows in `hand`, same order)."""
     from sklearn.model_selection import GroupKFold
 
-    folds = list(GroupKFold(n_splits=3).split(matrix, labels, groups=stories))
+    labels = np.array([r.label for r in records])
+    sources = np.array([r.source for r in records])
+    stories = np.array([r.story for r in records])
+    folds = list(GroupKFold(n_splits=3).split(hand, labels, groups=stories))
     estimator = make_estimator(seed, folds)
-    estimator.fit(matrix, labels, sample_weight=sample_weights(labels, sources))
-    return estimator
+    estimator.fit(hand, labels, sample_weight=sample_weights(labels, sources))
+    return TrainedPipeline(estimator)
 
 
 def firing_rates(matrix: np.ndarray, labels: np.ndarray) -> dict:
@@ -143,12 +161,12 @@ def main(argv: list[str] | None = None) -> int:
                                      [r.text for r in records], jobs=args.jobs)
     print(f"features: {matrix.shape} in {time.time() - started:.0f}s", file=sys.stderr)
     labels = np.array([r.label for r in records])
-    sources = np.array([r.source for r in records])
-    stories = np.array([r.story for r in records])
     train_idx, test_idx = dataset.split(records)
+    train_records = [records[i] for i in train_idx]
+    test_records = [records[i] for i in test_idx]
 
-    estimator = fit(matrix[train_idx], labels[train_idx], sources[train_idx], stories[train_idx])
-    test_metrics = metrics(labels[test_idx], predict_labels(estimator, matrix[test_idx]))
+    pipeline = fit_pipeline(train_records, matrix[train_idx])
+    test_metrics = metrics(labels[test_idx], pipeline.predict(test_records, matrix[test_idx]))
     print(json.dumps({k: test_metrics[k] for k in ("accuracy", "macro_f1", "f1")}), file=sys.stderr)
 
     baseline = np.nanmedian(matrix[train_idx], axis=0)
@@ -156,8 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     model_path = args.out / f"{args.name}.joblib"
     tmp = model_path.with_suffix(".joblib.tmp")
-    joblib.dump({"estimator": estimator, "features": list(FEATURE_NAMES), "labels": list(LABELS),
-                 "baseline": baseline.tolist()}, tmp, compress=3)
+    joblib.dump({**pipeline.bundle(), "baseline": baseline.tolist()}, tmp, compress=3)
     os.replace(tmp, model_path)
 
     card = {
