@@ -76,12 +76,13 @@ def _sha256(path: Path) -> str:
 
 
 def code_fingerprint() -> str:
-    """Hash of the feature code and lexicons: the feature cache is valid while it is unchanged."""
+    """Hash of what feature values depend on (document parsing, features, lexicons): the feature
+    cache is valid while it is unchanged."""
     root = Path(__file__).resolve().parent.parent / "detector"
     digest = hashlib.sha256()
-    for path in sorted(list(root.rglob("*.py")) + list((root / "lexicons").glob("*"))):
-        if "models" in path.parts:
-            continue
+    files = [root / "document.py", root / "lexicon.py"]
+    files += list((root / "features").glob("*.py")) + list((root / "lexicons").glob("*"))
+    for path in sorted(files):
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
