@@ -31,14 +31,12 @@ ENGLISH = [
     "Estonian foreign ministry said.",
     "The new café on Rue de Rivoli, called Le Petit Zinc, serves croque monsieur and crêpes, and "
     "its owner said business was good.",
+    "The chef, who trained in Lyon, said the menu du jour would change every day, that the "
+    "dessert was made à la minute and that the restaurant's motto was joie de vivre.",
 ]
 
 
-# French news shares many words with wordfreq's English list (le, les, des, et, pour, plan,
-# bus, trains...): this paragraph scores english_share 0.617, just above MIN_ENGLISH_SHARE 0.6.
-FRENCH_PASSES = pytest.mark.xfail(strict=True, reason="english_share counts French function words "
-                                  "(le, les, des, et, que) as common English: 0.617 >= 0.6")
-CODES = [pytest.param(c, marks=FRENCH_PASSES) if c == "fr" else c for c in sorted(FOREIGN)]
+CODES = sorted(FOREIGN)
 
 
 @pytest.mark.parametrize("code", CODES)
