@@ -111,3 +111,17 @@ def test_every_span_feature_has_two_firing_cases_and_two_negatives(family):
         negatives = [r for r in rows if r["file"].endswith("_negatives.tsv")]
         assert len(firing) >= 2, f"{name}: {len(firing)} firing cases, need 2"
         assert len(negatives) >= 2, f"{name}: {len(negatives)} negatives, need 2"
+
+
+# --- degenerate documents ------------------------------------------------------------------------
+@pytest.mark.parametrize("text", [
+    "", "\n\n", "\u200b\u200b", "!!!", "a", "Mr.", "J. K.", "-", "**", "## ", "\"", "“”", "(",
+    "123 456", "東京 大阪", "word word word", "x" * 5000, "é" * 30, "&nbsp;", "</p>",
+    "She said: \"Hi!\" For",
+])
+def test_every_feature_survives_degenerate_text(text):
+    doc = Document.from_text(text)
+    for name, finding in zip(FEATURE_NAMES, (feature(doc) for feature in FEATURES)):
+        assert math.isnan(finding.value) or math.isfinite(finding.value), name
+        for span in finding.spans:
+            assert 0 <= span.start < span.end <= len(doc.text), (name, span)
