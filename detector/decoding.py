@@ -77,7 +77,17 @@ def _strict(data: bytes, encoding: str) -> str:
 def _guess_legacy(data: bytes) -> tuple[str, str]:
     import charset_normalizer  # imported here: only legacy-encoded input pays for it
 
-    best = charset_normalizer.from_bytes(data).best()
+    matches = charset_normalizer.from_bytes(data)
+    best = matches.best()
+    # On Western European letters (Å, Ø, é) cp1250, cp1252 and cp1257 often tie (same chaos and
+    # coherence) and charset-normalizer returns the first, cp1250, which reads Å as Ĺ. English
+    # text in a legacy encoding is Windows-1252 (or its subset latin-1) far more often: prefer it
+    # on a tie.
+    for match in matches:
+        if (best is not None and match.encoding == "cp1252" and match.chaos <= best.chaos
+                and match.coherence >= best.coherence):
+            best = match
+            break
     # charset-normalizer measures "chaos" (mess); above ~0.3 its guess is itself a guess.
     if best is None or best.encoding is None or best.chaos > 0.3:
         raise DecodeError("not valid UTF-8 or any detected encoding")

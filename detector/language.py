@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from detector import lexicon
-from detector.document import Document
+from detector.document import Document, zipf
 
 MIN_ENGLISH_SHARE = 0.6
 ENGLISH_ZIPF = 3.0
@@ -22,15 +22,31 @@ def _language_words() -> dict[str, frozenset[str]]:
     return {code: frozenset(words.split()) for code, words in lexicon.rows("languages.tsv")}
 
 
+# wordfreq's English list knows many French, German and Spanish function words at Zipf >= 3,
+# because English web text quotes and names them ("le", "les", "des", "et", "und", "que"). Counted
+# as English, they carried a plain French news paragraph to an English share of 0.62. They count
+# as unknown here unless they are English function words or common English words in their own
+# right (Zipf >= 5: "die", "per", "care", "non", "met").
+FOREIGN_WORD_MAX_ZIPF = 5.0
+
+
+@lru_cache(maxsize=1)
+def _foreign_function_words() -> frozenset[str]:
+    english = lexicon.word_set("function_words.txt")
+    return frozenset(w for words in _language_words().values() for w in words
+                     if w not in english and zipf(w) < FOREIGN_WORD_MAX_ZIPF)
+
+
 def english_share(doc: Document) -> float:
     """Share of letter-words (excluding capitalised names) that are common English words."""
-    zipfs, words = doc.zipfs, doc.words
+    zipfs, words, lower = doc.zipfs, doc.words, doc.lower_words
+    foreign = _foreign_function_words()
     known = total = 0
     for i, w in enumerate(words):
         if not w.isalpha() or (w[:1].isupper() and i not in doc.sentence_starts):
             continue
         total += 1
-        if zipfs[i] >= ENGLISH_ZIPF:
+        if zipfs[i] >= ENGLISH_ZIPF and lower[i] not in foreign:
             known += 1
     return known / total if total else 1.0
 

@@ -89,11 +89,18 @@ def direct_quote_share(doc: Document) -> Finding:
     """Share of characters inside double quotation marks: what people were heard to say.
 
     Reporting quotes its sources; generation from a prompt has no one to quote. Range 0-1.
+    Whitespace is not counted, so the share does not change when line breaks replace spaces
+    (layout invariance, document.py).
     """
-    if not doc.text:
+    total = _non_space(doc.text)
+    if not total:
         return Finding(0.0)
-    inside = sum(m.end() - m.start() for m in _QUOTED.finditer(doc.text))
-    return Finding(min(1.0, inside / len(doc.text)))
+    inside = sum(_non_space(m.group()) for m in _QUOTED.finditer(doc.text))
+    return Finding(min(1.0, inside / total))
+
+
+def _non_space(text: str) -> int:
+    return len(text) - sum(text.count(c) for c in " \n")
 
 
 @lru_cache(maxsize=1)

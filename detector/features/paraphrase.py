@@ -17,7 +17,7 @@ def _attribution_pattern() -> re.Pattern:
         rf"""
           \b{outlet}(?:\ news\ (?:agency|service|wire))?,?\ (?:reported|reports|said|says|wrote|quoted|cited|citing)\b
                                                         # "Bloomberg reported", "Interfax said"
-        | \b(?:according\ to|reported\ by|cited\ by|quoted\ by|citing|told)\ {outlet}\b
+        | \b(?:[Aa]ccording\ to|[Rr]eported\ by|[Cc]ited\ by|[Qq]uoted\ by|[Cc]iting|told)\ {outlet}\b
                                                         # "according to Reuters", "told CNN"
         | \bthe\ {outlet}\ news\ (?:agency|service)\b   # "the Interfax news agency"
         | \b{outlet}\ (?:news\ )?agency\ reported\b

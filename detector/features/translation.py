@@ -98,7 +98,7 @@ def pronoun_gender(doc: Document) -> Finding:
                 break
             if lj in person_nouns:
                 break
-            if lj in places and j > 0 and lower[j - 1] not in _LOCATIVE:
+            if lj in places and (j == 0 or lower[j - 1] not in _LOCATIVE):
                 fired[i] = wj
                 spans.append(Span(doc.word_spans[j][0], doc.word_spans[i][1],
                                   f"'{words[i]}' refers to {wj}"))
