@@ -103,7 +103,7 @@ def pronoun_gender(doc: Document) -> Finding:
                 spans.append(Span(doc.word_spans[j][0], doc.word_spans[i][1],
                                   f"'{words[i]}' refers to {wj}"))
                 break
-            if lj in org_nouns and j > 0 and lower[j - 1] == "the" and not wj[:1].isupper():
+            if lj in org_nouns and j > 0 and lower[j - 1] == "the":
                 fired[i] = "the " + wj
                 spans.append(Span(doc.word_spans[j - 1][0], doc.word_spans[i][1],
                                   f"'{words[i]}' refers to the {wj}"))
