@@ -83,7 +83,7 @@ class Detector:
             by_name = dict(zip(FEATURE_NAMES, findings))
             flags, flag_spans = flags_for(doc, by_name)
             prepared.append((pos, doc_id, doc, findings, flags, flag_spans))
-        predictions = self.model.predict([p[3] for p in prepared])
+        predictions = self.model.predict([p[3] for p in prepared], [p[2] for p in prepared])
         for (pos, doc_id, doc, findings, flags, flag_spans), (probs, pushes) in zip(prepared, predictions):
             scores = {label: float(p) for label, p in zip(LABELS, probs)}
             label = LABELS[int(probs.argmax())]

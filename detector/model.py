@@ -73,8 +73,10 @@ def default_model_path() -> Path:
 class Model:
     """A fitted classifier over FEATURE_NAMES with its card."""
 
-    def __init__(self, estimator, labels: Sequence[str], baseline: np.ndarray, card: dict):
+    def __init__(self, estimator, labels: Sequence[str], baseline: np.ndarray, card: dict,
+                 ngram_model=None):
         self.estimator = estimator
+        self.ngram_model = ngram_model  # learned shape n-grams (detector.learned), or None
         self.labels = tuple(labels)
         self.baseline = baseline  # per-feature value that means "nothing seen" (training median)
         self.card = card
@@ -104,14 +106,25 @@ class Model:
         bundle = joblib.load(model_path)
         if tuple(bundle["features"]) != FEATURE_NAMES:
             raise ModelError(f"{model_path} was trained on other features; retrain the model")
-        return cls(bundle["estimator"], bundle["labels"], np.asarray(bundle["baseline"]), card)
+        return cls(bundle["estimator"], bundle["labels"], np.asarray(bundle["baseline"]), card,
+                   bundle.get("ngram_model"))
 
     # --- prediction ---------------------------------------------------------------------------
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
         """Calibrated probabilities, columns in LABELS order, before priors."""
         return self.estimator.predict_proba(matrix)[:, self._columns]
 
-    def predict(self, findings: Sequence[Sequence[Finding]]):
+    def matrix(self, findings: Sequence[Sequence[Finding]], docs: Sequence | None = None) -> np.ndarray:
+        """The model's input: hand-built features, then the n-gram model's probabilities."""
+        hand = vectorise(findings)
+        if self.ngram_model is None:
+            return hand
+        from detector import learned
+
+        grams = learned.ngram_matrix([learned.ngrams(doc) for doc in docs])
+        return np.hstack([hand, ngram_probabilities(self.ngram_model, grams)])
+
+    def predict(self, findings: Sequence[Sequence[Finding]], docs: Sequence | None = None):
         """For each document's findings: (probabilities after priors, ranked pushes).
 
         A push is (feature index, toward label, weight). Weights come from occlusion: the
@@ -119,7 +132,7 @@ class Model:
         """
         if not findings:
             return []
-        matrix = vectorise(findings)
+        matrix = self.matrix(findings, docs)
         base = self.probabilities(matrix)
         fired = _fired_priors(findings)
         final = np.vstack([apply_priors(base[i], fired[i]) for i in range(len(findings))])
@@ -167,6 +180,12 @@ def _same(a: float, b: float) -> bool:
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
     return abs(a - b) < 1e-9
+
+
+def ngram_probabilities(ngram_model, grams) -> np.ndarray:
+    """The n-gram model's probabilities, columns in LABELS order (the stacked features)."""
+    classes = list(ngram_model.classes_)
+    return ngram_model.predict_proba(grams)[:, [classes.index(label) for label in LABELS]]
 
 
 def vectorise(findings: Sequence[Sequence[Finding]]) -> np.ndarray:

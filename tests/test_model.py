@@ -181,9 +181,10 @@ def test_prior_moves_the_verdict_and_shows_in_evidence(prior):
 @pytest.mark.parametrize("prior", priors(), ids=lambda p: p.feature)
 def test_prior_adds_its_log_odds_to_the_trained_model(tiny_detector, prior):
     model = tiny_detector.model
-    findings = extract(Document.from_text(WITH_ARTEFACT[prior.feature]))
-    base = model.probabilities(vectorise([findings]))[0]
-    final = model.predict([findings])[0][0]
+    doc = Document.from_text(WITH_ARTEFACT[prior.feature])
+    findings = extract(doc)
+    base = model.probabilities(model.matrix([findings], [doc]))[0]
+    final = model.predict([findings], [doc])[0][0]
     np.testing.assert_allclose(final, apply_priors(base, [prior]))
     k = LABELS.index(prior.label)
     clipped = np.log(np.clip(base, 1e-9, 1.0))

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Iterator
@@ -126,6 +127,99 @@ def cached_features(name: str, texts: list[str], jobs: int | None = None) -> np.
     np.save(tmp, matrix)
     os.replace(tmp, path)
     return matrix
+
+
+def ngram_fingerprint() -> str:
+    """Hash of what the learned n-grams depend on (parsing, learned.py, lexicons)."""
+    root = Path(__file__).resolve().parent.parent / "detector"
+    digest = hashlib.sha256()
+    files = [root / "document.py", root / "lexicon.py", root / "learned.py"]
+    files += [root / "lexicons" / name for name in
+              ("abbreviations.txt", "function_words.txt", "rewrite_register.txt", "reporting_verbs.txt")]
+    for path in sorted(files):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _ngrams(texts: list[str]) -> list[list[str]]:
+    from detector.document import Document
+    from detector.learned import ngrams
+
+    return [ngrams(Document.from_text(t)) for t in texts]
+
+
+def ngram_matrix(texts: list[str], jobs: int | None = None, chunk: int = 500):
+    """Hashed shape n-grams (detector.learned) of many texts, as a sparse matrix."""
+    from detector.learned import ngram_matrix as to_matrix
+
+    jobs = jobs or os.cpu_count() or 1
+    chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
+    if jobs == 1 or len(chunks) <= 1:
+        grams = [g for c in chunks for g in _ngrams(c)]
+    else:
+        with get_context("fork").Pool(jobs) as pool:
+            grams = [g for part in pool.imap(_ngrams, chunks) for g in part]
+    return to_matrix(grams)
+
+
+def cached_ngrams(name: str, texts: list[str], jobs: int | None = None):
+    """ngram_matrix, cached on disk under training/cache/ keyed by code and input."""
+    import scipy.sparse as sp
+
+    digest = hashlib.sha256()
+    for t in texts:
+        digest.update(hashlib.sha1(t.encode("utf-8")).digest())
+    path = CACHE_DIR / f"{name}-ngrams-{ngram_fingerprint()}-{digest.hexdigest()[:12]}.npz"
+    if path.exists():
+        return sp.load_npz(path).tocsr()
+    matrix = ngram_matrix(texts, jobs=jobs).tocsr()
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    sp.save_npz(tmp, matrix)
+    os.replace(tmp, path)
+    return matrix
+
+
+@lru_cache(maxsize=2)
+def _corpus_ngrams(corpus: Path):
+    """The whole corpus's n-gram rows, if train.py has cached them, and an index by text hash."""
+    import scipy.sparse as sp
+
+    texts = [r.text for r in read_corpus(corpus)]
+    digest = hashlib.sha256()
+    for t in texts:
+        digest.update(hashlib.sha1(t.encode("utf-8")).digest())
+    path = CACHE_DIR / f"corpus-ngrams-{ngram_fingerprint()}-{digest.hexdigest()[:12]}.npz"
+    if not path.exists():
+        raise FileNotFoundError(path)
+    matrix = sp.load_npz(path).tocsr()
+    return matrix, {hashlib.sha1(t.encode("utf-8")).digest(): i for i, t in enumerate(texts)}
+
+
+def ngram_rows(texts: list[str], corpus: Path = DEFAULT_CORPUS):
+    """N-gram rows of these texts: corpus texts from the cache when it exists, others computed."""
+    import scipy.sparse as sp
+
+    if not (CACHE_DIR.exists() and any(CACHE_DIR.glob(f"corpus-ngrams-{ngram_fingerprint()}-*.npz"))):
+        return ngram_matrix(texts).tocsr()
+    try:
+        matrix, index = _corpus_ngrams(corpus)
+    except FileNotFoundError:
+        return ngram_matrix(texts).tocsr()
+    rows = [index.get(hashlib.sha1(t.encode("utf-8")).digest()) for t in texts]
+    missing = [i for i, r in enumerate(rows) if r is None]
+    if not missing:
+        return matrix[rows]
+    computed = ngram_matrix([texts[i] for i in missing]).tocsr()
+    parts, k = [], 0
+    for i, r in enumerate(rows):
+        if r is None:
+            parts.append(computed[k])
+            k += 1
+        else:
+            parts.append(matrix[r])
+    return sp.vstack(parts).tocsr()
 
 
 def split(records: list[Record]) -> tuple[list[int], list[int]]:
