@@ -36,7 +36,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from detector.api import Detector
+from detector.api import BATCH_SIZE, Detector
 from detector.manifest import MANIFEST, AtomicFile, RunState, copy_atomic, json_line, read_manifest, write_atomic
 from detector.model import ModelError, default_model_path, sha256_of
 from detector.routing import (ACCEPTED, DECISIONS, DEFAULT_KEEP_LABELS, DEFAULT_MIN_SCORE,
@@ -148,12 +148,29 @@ def filter_texts(items: Iterable[tuple[str | None, str | bytes]], policy: Policy
                  detector: Detector | None = None) -> Iterator[Filtered]:
     """The filter as a function, for use inside a pipeline: (id, text) pairs in, outcomes out, in
     order, lazily. Same scoring and routing as `detector filter`; nothing is read or written."""
+    from threadpoolctl import threadpool_limits
+
     policy = policy or Policy()
     detector = detector or load_detector()
-    for verdict in detector.iter_scores(items):
-        data = verdict.to_dict()
-        decision = route(data, policy)
-        yield Filtered(verdict.id, decision.decision, decision.reason, data)
+    batch: list[tuple[str | None, str | bytes]] = []
+    for item in _chain(items, [None]):
+        if item is not None:
+            batch.append(item)
+        if batch and (item is None or len(batch) == BATCH_SIZE):
+            # One native thread while scoring (see one_thread); limited per batch, not for the
+            # caller's whole process, since this generator pauses between batches.
+            with threadpool_limits(limits=1):
+                verdicts = detector.score_many([text for _, text in batch], ids=[i for i, _ in batch])
+            for verdict in verdicts:
+                data = verdict.to_dict()
+                decision = route(data, policy)
+                yield Filtered(verdict.id, decision.decision, decision.reason, data)
+            batch = []
+
+
+def _chain(*iterables):
+    for iterable in iterables:
+        yield from iterable
 
 
 # --- scoring, in this process or in workers ---------------------------------------------------------

@@ -190,11 +190,11 @@ def test_jobs_2_writes_exactly_what_jobs_1_writes(finished, tmp_path):
 
 def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_manifest(tmp_path):
     root = tmp_path / "in"
-    for i in range(40):
+    for i in range(24):
         (root / "files").mkdir(parents=True, exist_ok=True)
         (root / "files" / f"f{i:02}.txt").write_text(english_text(1000 + i))
-    write_jsonl(root / "shard.jsonl", [{"id": f"k{i}", "text": english_text(2000 + i)} for i in range(24)])
-    total = 64
+    write_jsonl(root / "shard.jsonl", [{"id": f"k{i}", "text": english_text(2000 + i)} for i in range(16)])
+    total = 40
     reference = tmp_path / "reference"
     run_filter([str(root)], reference, jobs=1)
     out = tmp_path / "out"
