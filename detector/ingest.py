@@ -403,12 +403,14 @@ def run_filter(inputs: Sequence[str], out: str | os.PathLike, policy: Policy | N
     bar = _progress_bar(progress)
     scorer = _LocalScorer(model) if jobs == 1 else _PoolScorer(jobs, model)
     pending: deque[tuple[list, Any]] = deque()
+    # In this process a chunk is scored when submitted: route it at once. Workers get a queue.
+    ahead = 0 if jobs == 1 else jobs * TASKS_AHEAD_PER_JOB
     current: _UnitOutput | None = None
     try:
         for chunk in _chunks(docs(), CHUNK):
             pairs = [(d.id, d.record.payload) for d in chunk if isinstance(d, _Doc)]
             pending.append((chunk, scorer.submit(pairs) if pairs else _Ready([])))
-            while len(pending) > jobs * TASKS_AHEAD_PER_JOB:
+            while len(pending) > ahead:
                 current, n = _route_chunk(*pending.popleft(), policy, out, current, state)
                 first_result = first_result or time.monotonic()
                 _count(summary_counts, bar, n)
@@ -426,9 +428,10 @@ def run_filter(inputs: Sequence[str], out: str | os.PathLike, policy: Policy | N
         state.close()
         if bar is not None:
             bar.close()
+    seconds = time.monotonic() - started
     summary = summarise(out)
     summary.scored, summary.skipped = summary_counts["scored"], summary_counts["skipped"]
-    summary.seconds = time.monotonic() - started
+    summary.seconds = seconds
     if first_result is not None:
         summary.first_result_seconds = first_result - started
         summary.scored_after_first = summary_counts["after_first"]
