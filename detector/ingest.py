@@ -226,15 +226,31 @@ class _LocalScorer:
 _WORKER: dict[str, Any] = {}
 
 
-def _worker_init(model: str | None) -> None:
+def _worker_init(model: str | None, main_pid: int) -> None:
     import signal
+    import threading
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    threading.Thread(target=_exit_with_parent, args=(main_pid, os.getppid()), daemon=True).start()
     try:
         _WORKER["detector"] = load_detector(model)
     except ModelError as exc:  # reported with the first task; raising here would break the pool
         _WORKER["error"] = str(exc)
     _WORKER["limits"] = one_thread()  # after loading: the model brings the OpenMP library in
+
+
+def _exit_with_parent(main_pid: int, parent_pid: int) -> None:
+    """If the filter's process dies (kill -9), exit too. A pool worker blocked on its task queue
+    would otherwise wait forever: it holds a copy of the queue's write end, so it never sees EOF."""
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(main_pid, 0)
+            alive = os.getppid() == parent_pid  # with forkserver the parent is the server, which
+        except ProcessLookupError:  # exits when the filter's process does
+            alive = False
+        if not alive:
+            os._exit(1)
 
 
 def _worker_score(pairs) -> list[dict[str, Any]]:
@@ -255,7 +271,7 @@ class _PoolScorer:
         if "forkserver" in methods:
             context.set_forkserver_preload(["detector.api"])
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                        initializer=_worker_init, initargs=(model,))
+                                        initializer=_worker_init, initargs=(model, os.getpid()))
 
     def submit(self, pairs) -> Future:
         return self.pool.submit(_worker_score, pairs)
@@ -326,7 +342,9 @@ class _UnitOutput:
                 else:  # a redone shard must not keep a stale file from an older layout
                     (self.out / decision / self.unit.name).unlink(missing_ok=True)
         self.lines.seek(0)
-        self.state.commit(self.unit.name, self.lines, self.ids)
+        # A shard is marked done at once (one fsync per shard is cheap, and redoing a shard is
+        # not); one-document units are recognised by their manifest line, so they can wait.
+        self.state.commit(self.unit.name, self.lines, self.ids, sync=self.unit.kind == SHARD)
         self.lines.close()
 
     def discard(self) -> None:
@@ -391,7 +409,9 @@ def run_filter(inputs: Sequence[str], out: str | os.PathLike, policy: Policy | N
     def docs() -> Iterator[_Doc | _End]:
         seen: set[str] = set()
         for unit in plan(inputs, jsonl):
-            if unit.name in state.done:
+            # Done: marked so, or a one-document unit whose manifest line is written (its output
+            # was renamed into place before that line was appended).
+            if unit.name in state.done or (unit.kind != SHARD and unit.name in state.ids_by_source):
                 ids = state.ids_by_source.get(unit.name, [])
                 seen.update(ids)
                 summary_counts["skipped"] += len(ids)

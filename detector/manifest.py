@@ -10,9 +10,9 @@ Why a crash (SIGKILL included) never costs a document or duplicates one:
 - every output file is written to a hidden temp file beside its target, flushed, fsync'ed and
   renamed over the target, so a file under accepted/ or rejected/ is always whole;
 - a unit (one file, or one JSONL shard) is committed in this order: outputs renamed into place,
-  its manifest lines appended, then its name appended to done.txt. A rerun skips only units in
-  done.txt; any other unit is redone from scratch (outputs rewritten whole) and appends manifest
-  lines only for ids the manifest does not already hold;
+  its manifest lines appended, then its name appended to done.txt. A rerun skips units in
+  done.txt, and one-document units whose line is in the manifest; any other unit is redone from
+  scratch (outputs rewritten whole) and appends manifest lines only for ids not yet recorded;
 - a torn last line (the process died mid-write) in manifest.jsonl or done.txt is cut off before
   anything else is appended.
 Done markers are written after the manifest is fsync'ed, so even a power cut cannot leave a unit
@@ -156,7 +156,7 @@ class RunState:
         self.state.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps(settings, indent=1, sort_keys=True).encode("utf-8"))
 
-    def commit(self, unit_name: str, lines: IO[bytes], ids: Sequence[str]) -> None:
+    def commit(self, unit_name: str, lines: IO[bytes], ids: Sequence[str], sync: bool = False) -> None:
         """Record a unit whose outputs are already in place: its manifest lines (`lines`, a file
         positioned at its start, holding only ids not recorded before), then its done marker."""
         shutil.copyfileobj(lines, self._manifest)
@@ -164,7 +164,7 @@ class RunState:
         self.recorded.update(ids)
         self._pending_done.append(unit_name)
         self.done.add(unit_name)
-        if time.monotonic() - self._last_sync >= SYNC_INTERVAL_S:
+        if sync or time.monotonic() - self._last_sync >= SYNC_INTERVAL_S:
             self.sync()
 
     def sync(self) -> None:
