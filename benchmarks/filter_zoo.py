@@ -222,12 +222,19 @@ def main() -> int:
             time.sleep(0.05)
         os.kill(proc.pid, signal.SIGKILL)  # the filter's own process, as `kill -9 PID` would
         proc.wait()
-        time.sleep(1.0)
-        try:  # worker processes lose their parent's pipes and exit; clean up any that did not
+        # Worker processes must notice and exit by themselves (they check every second).
+        killed_at, orphans = time.monotonic(), True
+        while orphans and time.monotonic() - killed_at < 10:
+            time.sleep(0.2)
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                orphans = False
+        if orphans:
             os.killpg(proc.pid, signal.SIGKILL)
-            print("  (some worker processes were still alive 1 s after the kill; killed them)")
-        except ProcessLookupError:
-            pass
+            failures.append("worker processes still alive 10 s after the filter was killed")
+        else:
+            print(f"  worker processes gone {time.monotonic() - killed_at:.1f} s after the kill")
         killed = proc.returncode == -signal.SIGKILL
         print(f"killed run: {'SIGKILL' if killed else f'exit {proc.returncode} (finished first!)'} "
               f"with {recorded} of {len(expected)} manifest lines written")
