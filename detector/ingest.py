@@ -99,7 +99,8 @@ class Summary:
     def render(self, max_errors: int = 20) -> str:
         lines = [f"detector filter: {self.documents} documents in {self.out / MANIFEST} "
                  f"({self.scored} scored now, {self.skipped} done by an earlier run) "
-                 f"in {self.seconds:.1f} s"]
+                 f"in {self.seconds:.1f} s" + (f", {self.docs_per_second():.1f} docs/s once the "
+                                                f"model was loaded" if self.docs_per_second() else "")]
         for decision in DECISIONS:
             reasons = Counter({r: n for (d, r), n in self.reasons.items() if d == decision})
             detail = ", ".join(f"{r} {n}" for r, n in sorted(reasons.items(), key=lambda x: (-x[1], x[0])))
@@ -377,6 +378,8 @@ def settings_for(inputs: Sequence[str], policy: Policy, jsonl: bool, model: str 
 
 
 def _check_out(inputs: Sequence[str], out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} exists and is not a folder")
     real_out = os.path.realpath(out)
     for given in inputs:
         if given == "-":

@@ -119,6 +119,9 @@ def test_a_different_command_cannot_reuse_the_folder(finished, tmp_path):
     with pytest.raises(UsageError, match="inside the input"):
         run_filter([str(root)], root / "filtered", KEEP_ALL, jobs=1)
     assert not (root / "filtered").exists()
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(UsageError, match="not a folder"):
+        run_filter([str(root)], tmp_path / "a-file", KEEP_ALL, jobs=1)
 
 
 def test_unreadable_file_is_an_error_line_not_a_stop(tmp_path, monkeypatch):
