@@ -46,12 +46,15 @@ from detector.sources import FILE, SHARD, Record, Unit, UsageError, input_tags, 
 from detector.verdict import LABELS
 
 EXIT_OK, EXIT_SOME_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
-# Documents per task sent to a worker. Fixed, whatever --jobs is, so batches (and so results) are
-# the same for every N; small enough that the progress bar moves and the last task is short.
-CHUNK = 16
+# Documents per task sent to a worker: 8, 16, 32, then CHUNK_MAX. The sizes depend only on the
+# position in the input, never on --jobs, so batches (and so results) are the same for every N.
+# Big tasks amortise the model call (a prediction costs ~0.15 s whatever the batch size: three
+# calibrated 400-round boosted models; measured on the bundled model), small first ones give
+# early verdicts and a moving progress bar.
+CHUNK_FIRST, CHUNK_MAX = 8, 64
 # Tasks in flight per worker: enough that a worker never waits for the parent, few enough that
 # memory stays flat on a corpus of any size.
-TASKS_AHEAD_PER_JOB = 4
+TASKS_AHEAD_PER_JOB = 2
 # A unit's manifest lines are kept in memory up to this size, then spooled to a temp file.
 SPOOL_BYTES = 8 << 20
 
@@ -175,10 +178,14 @@ def _chain(*iterables):
 
 
 # --- scoring, in this process or in workers ---------------------------------------------------------
-@lru_cache(maxsize=2)
 def load_detector(model: str | None = None) -> Detector:
     """A Detector, loaded once per process and model file: loading takes seconds, and a pipeline
     (or a test session) calls the filter many times."""
+    return _cached_detector(model)
+
+
+@lru_cache(maxsize=2)
+def _cached_detector(model: str | None) -> Detector:  # one cache key per model, however called
     return Detector.load(model)
 
 
@@ -430,7 +437,7 @@ def run_filter(inputs: Sequence[str], out: str | os.PathLike, policy: Policy | N
     ahead = 0 if jobs == 1 else jobs * TASKS_AHEAD_PER_JOB
     current: _UnitOutput | None = None
     try:
-        for chunk in _chunks(docs(), CHUNK):
+        for chunk in _chunks(docs()):
             pairs = [(d.id, d.record.payload) for d in chunk if isinstance(d, _Doc)]
             pending.append((chunk, scorer.submit(pairs) if pairs else _Ready([])))
             while len(pending) > ahead:
@@ -461,16 +468,17 @@ def run_filter(inputs: Sequence[str], out: str | os.PathLike, policy: Policy | N
     return summary
 
 
-def _chunks(items: Iterator, size: int) -> Iterator[list]:
-    """Chunks of `size` documents; unit-end markers travel with the documents before them."""
-    chunk, count = [], 0
+def _chunks(items: Iterator) -> Iterator[list]:
+    """Chunks of CHUNK_FIRST, doubling up to CHUNK_MAX documents; unit-end markers travel with
+    the documents before them."""
+    chunk, count, size = [], 0, CHUNK_FIRST
     for item in items:
         chunk.append(item)
         if isinstance(item, _Doc):
             count += 1
             if count == size:
                 yield chunk
-                chunk, count = [], 0
+                chunk, count, size = [], 0, min(2 * size, CHUNK_MAX)
     if chunk:
         yield chunk
 
