@@ -430,7 +430,7 @@ def run_filter(inputs: Sequence[str], out: str | os.PathLike, policy: Policy | N
                 yield _Doc(unit, _claim(seen, record.wanted_id, record.fallback_id), record)
             yield _End(unit)
 
-    bar = _progress_bar(progress)
+    bar = _Progress(progress, jobs)
     scorer = _LocalScorer(model) if jobs == 1 else _PoolScorer(jobs, model)
     pending: deque[tuple[list, Any]] = deque()
     # In this process a chunk is scored when submitted: route it at once. Workers get a queue.
@@ -456,8 +456,7 @@ def run_filter(inputs: Sequence[str], out: str | os.PathLike, policy: Policy | N
             current.discard()  # an unfinished unit: its temp files go, a rerun redoes it
         scorer.close()
         state.close()
-        if bar is not None:
-            bar.close()
+        bar.close()
     seconds = time.monotonic() - started
     summary = summarise(out)
     summary.scored, summary.skipped = summary_counts["scored"], summary_counts["skipped"]
@@ -498,22 +497,41 @@ def _route_chunk(chunk, future, policy: Policy, out: Path, current: _UnitOutput 
     return current, sum(isinstance(i, _Doc) for i in chunk)
 
 
-def _count(counts: dict[str, int], bar, n: int) -> None:
+def _count(counts: dict[str, int], bar: "_Progress", n: int) -> None:
     if counts["scored"]:
         counts["after_first"] += n
     counts["scored"] += n
-    if bar is not None:
-        bar.update(n)
+    bar.update(n)
 
 
-def _progress_bar(enabled: bool):
-    if not enabled:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:  # the progress extra is not installed: run quietly
-        return None
-    return tqdm(unit="doc", desc="filter", file=sys.stderr, dynamic_ncols=True, smoothing=0.1)
+class _Progress:
+    """A tqdm bar on stderr (when asked, and tqdm is installed), started at the first verdicts so
+    its docs/s is the scoring rate, not diluted by the seconds spent loading the model."""
+
+    def __init__(self, enabled: bool, jobs: int):
+        self.bar = None
+        self.tqdm = None
+        if enabled:
+            try:
+                from tqdm import tqdm
+            except ImportError:  # the progress extra is not installed: run quietly
+                return
+            self.tqdm = tqdm
+            print(f"detector filter: loading the model in {jobs} process{'es' if jobs > 1 else ''}...",
+                  file=sys.stderr)
+
+    def update(self, n: int) -> None:
+        if self.tqdm is None:
+            return
+        if self.bar is None:
+            self.bar = self.tqdm(unit="doc", desc="filter", file=sys.stderr, dynamic_ncols=True,
+                                 smoothing=0.1, initial=n)
+        else:
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 # --- command line ----------------------------------------------------------------------------------
