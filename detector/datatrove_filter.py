@@ -82,10 +82,10 @@ class DetectorFilter(BaseFilter):
     @property
     def detector(self):
         if self._detector is None:
-            from detector.ingest import load_detector, one_thread
+            from detector.workers import load_detector, one_thread
 
             # datatrove parallelises with tasks, one process each: one native thread per process
-            # keeps N tasks on N cores from oversubscribing them (see ingest.one_thread).
+            # keeps N tasks on N cores from oversubscribing them (see workers.one_thread).
             self._detector = load_detector(self.model_path)  # once per process, not per task
             self._limits = one_thread()
         return self._detector

@@ -11,11 +11,11 @@ In the library:
         result.decision, result.reason, result.verdict
 
 How the pieces fit: sources.plan() names every unit (a file, or a JSONL shard) in a stable order;
-the parent process reads each unit's documents and hands them in fixed-size chunks to N worker
-processes (each loads the model once), takes the verdicts back *in input order*, routes each one
-(routing.route) and writes the unit's outputs and manifest lines (manifest.RunState). Because the
-chunks and the order do not depend on N, --jobs 1 and --jobs 8 write identical files. The parent
-only reads, routes and writes; the scoring, which is most of the cost, is in the workers.
+the parent process reads each unit's documents and hands them in chunks to N worker processes
+(workers.py; each loads the model once), takes the verdicts back *in input order*, routes each
+one (routing.route) and writes the unit's outputs and manifest lines (manifest.RunState). The
+chunks and the order do not depend on N, so --jobs 1 and --jobs 8 write identical files. The
+parent only reads, routes and writes; the scoring, most of the cost, is in the workers.
 
 Inputs are only ever opened for reading; every output is written atomically (manifest.py says how
 a killed run resumes without losing or repeating a document).
@@ -23,16 +23,13 @@ a killed run resumes without losing or repeating a document).
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import sys
 import tempfile
 import time
 from collections import Counter, deque
-from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -44,6 +41,7 @@ from detector.routing import (ACCEPTED, DECISIONS, DEFAULT_KEEP_LABELS, DEFAULT_
                               error_reason, route)
 from detector.sources import FILE, SHARD, Record, Unit, UsageError, input_tags, plan, records
 from detector.verdict import LABELS
+from detector.workers import LocalScorer, PoolScorer, Ready, WorkerDied, load_detector
 
 EXIT_OK, EXIT_SOME_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 # Documents per task sent to a worker: 8, 16, 32, then CHUNK_MAX. The sizes depend only on the
@@ -65,10 +63,6 @@ def default_jobs() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         return os.cpu_count() or 1
-
-
-class WorkerDied(RuntimeError):
-    """A worker process died mid-run; finished units are saved and a rerun resumes."""
 
 
 # --- results ---------------------------------------------------------------------------------------
@@ -175,117 +169,6 @@ def filter_texts(items: Iterable[tuple[str | None, str | bytes]], policy: Policy
 def _chain(*iterables):
     for iterable in iterables:
         yield from iterable
-
-
-# --- scoring, in this process or in workers ---------------------------------------------------------
-def load_detector(model: str | None = None) -> Detector:
-    """A Detector, loaded once per process and model file: loading takes seconds, and a pipeline
-    (or a test session) calls the filter many times."""
-    return _cached_detector(model)
-
-
-@lru_cache(maxsize=2)
-def _cached_detector(model: str | None) -> Detector:  # one cache key per model, however called
-    return Detector.load(model)
-
-
-def score_pairs(detector: Detector, pairs: Sequence[tuple[str, Any]]) -> list[dict[str, Any]]:
-    """Verdict dicts for (id, payload) pairs; payload is bytes, str or an exception."""
-    return [v.to_dict() for v in detector.iter_scores(pairs)]
-
-
-def one_thread() -> Any:
-    """Limit native thread pools (OpenMP in the model, BLAS) to one thread per process: parallelism
-    comes from processes, and N processes each spinning up N OpenMP threads on N cores run many
-    times slower than N single-threaded ones (measured: 7.5 s vs 1.3 s for one prediction on a busy
-    2-core machine)."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1)
-
-
-class _Ready:
-    def __init__(self, value):
-        self._value = value
-
-    def result(self):
-        return self._value
-
-
-class _LocalScorer:
-    """--jobs 1: score in this process; the model is loaded on first use."""
-
-    def __init__(self, model: str | None):
-        self.model = model
-        self.detector: Detector | None = None
-        self._limits = None
-
-    def submit(self, pairs) -> _Ready:
-        if self.detector is None:
-            self.detector = load_detector(self.model)
-            self._limits = one_thread()  # after loading: the model brings the OpenMP library in
-        return _Ready(score_pairs(self.detector, pairs))
-
-    def close(self) -> None:
-        if self._limits is not None:
-            self._limits.restore_original_limits()
-
-
-_WORKER: dict[str, Any] = {}
-
-
-def _worker_init(model: str | None, main_pid: int) -> None:
-    import signal
-    import threading
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    threading.Thread(target=_exit_with_parent, args=(main_pid, os.getppid()), daemon=True).start()
-    try:
-        _WORKER["detector"] = load_detector(model)
-    except ModelError as exc:  # reported with the first task; raising here would break the pool
-        _WORKER["error"] = str(exc)
-    _WORKER["limits"] = one_thread()  # after loading: the model brings the OpenMP library in
-
-
-def _exit_with_parent(main_pid: int, parent_pid: int) -> None:
-    """If the filter's process dies (kill -9), exit too. A pool worker blocked on its task queue
-    would otherwise wait forever: it holds a copy of the queue's write end, so it never sees EOF."""
-    while True:
-        time.sleep(1.0)
-        try:
-            os.kill(main_pid, 0)
-            alive = os.getppid() == parent_pid  # with forkserver the parent is the server, which
-        except ProcessLookupError:  # exits when the filter's process does
-            alive = False
-        if not alive:
-            os._exit(1)
-
-
-def _worker_score(pairs) -> list[dict[str, Any]]:
-    if "error" in _WORKER:
-        raise ModelError(_WORKER["error"])
-    return score_pairs(_WORKER["detector"], pairs)
-
-
-class _PoolScorer:
-    """--jobs N: N worker processes, each loading the model once."""
-
-    def __init__(self, jobs: int, model: str | None):
-        methods = multiprocessing.get_all_start_methods()
-        # forkserver: workers start from a clean process that has imported detector but never run
-        # the model, so they inherit no OpenMP or BLAS thread state (forking a process that has
-        # used OpenMP can hang the child). spawn where forkserver does not exist.
-        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-        if "forkserver" in methods:
-            context.set_forkserver_preload(["detector.api"])
-        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context,
-                                        initializer=_worker_init, initargs=(model, os.getpid()))
-
-    def submit(self, pairs) -> Future:
-        return self.pool.submit(_worker_score, pairs)
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 # --- the run ---------------------------------------------------------------------------------------
@@ -431,7 +314,7 @@ def run_filter(inputs: Sequence[str], out: str | os.PathLike, policy: Policy | N
             yield _End(unit)
 
     bar = _Progress(progress, jobs)
-    scorer = _LocalScorer(model) if jobs == 1 else _PoolScorer(jobs, model)
+    scorer = LocalScorer(model) if jobs == 1 else PoolScorer(jobs, model)
     pending: deque[tuple[list, Any]] = deque()
     # In this process a chunk is scored when submitted: route it at once. Workers get a queue.
     ahead = 0 if jobs == 1 else jobs * TASKS_AHEAD_PER_JOB
@@ -439,7 +322,7 @@ def run_filter(inputs: Sequence[str], out: str | os.PathLike, policy: Policy | N
     try:
         for chunk in _chunks(docs()):
             pairs = [(d.id, d.record.payload) for d in chunk if isinstance(d, _Doc)]
-            pending.append((chunk, scorer.submit(pairs) if pairs else _Ready([])))
+            pending.append((chunk, scorer.submit(pairs) if pairs else Ready([])))
             while len(pending) > ahead:
                 current, n = _route_chunk(*pending.popleft(), policy, out, current, state)
                 first_result = first_result or time.monotonic()
