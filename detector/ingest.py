@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from detector.api import BATCH_SIZE, Detector
-from detector.manifest import MANIFEST, AtomicFile, RunState, copy_atomic, json_line, read_manifest, write_atomic
+from detector.manifest import (MANIFEST, AtomicFile, RunState, SourceError, copy_atomic, json_line,
+                               read_manifest, write_atomic)
 from detector.model import ModelError, default_model_path, sha256_of
 from detector.routing import (ACCEPTED, DECISIONS, DEFAULT_KEEP_LABELS, DEFAULT_MIN_SCORE,
                               DEFAULT_REJECT_FLAGS, ERROR, KNOWN_FLAGS, REJECTED, Decision, Policy,
@@ -198,8 +199,9 @@ class _UnitOutput:
         if decision.decision != ERROR:
             try:
                 self._write(doc, verdict, decision)
-            except OSError as exc:  # e.g. the input vanished between reading and copying
-                verdict = {**verdict, "label": None, "scores": None, "error": f"cannot copy: {exc}"}
+            except SourceError as exc:  # the input vanished between reading and copying
+                verdict = {**verdict, "label": None, "scores": None,
+                           "error": f"cannot copy: {exc.strerror or exc}"}
                 decision = Decision(ERROR, error_reason(verdict["error"]))
         self.ids.append(doc.id)
         if doc.id not in self.state.recorded:
@@ -485,6 +487,10 @@ def main(args: argparse.Namespace, stdin=None, stderr=None) -> int:
         return EXIT_USAGE
     except WorkerDied as exc:
         print(f"detector filter: {exc}", file=stderr)
+        return EXIT_SOME_ERRORS
+    except OSError as exc:  # writing the output failed (disk full, read-only folder...)
+        print(f"detector filter: cannot write the output: {exc}; finished work is saved: fix the "
+              "cause and rerun the same command to resume", file=stderr)
         return EXIT_SOME_ERRORS
     except KeyboardInterrupt:
         print("detector filter: interrupted; finished work is saved: rerun the same command to resume",

@@ -75,16 +75,33 @@ class AtomicFile:
             self.temp.unlink(missing_ok=True)
 
 
+class SourceError(OSError):
+    """Reading the input failed while copying it (it vanished or became unreadable). Writing
+    failures (disk full, read-only output) are plain OSErrors: they stop the run, since recording
+    them as document errors would make a rerun skip documents that are fine."""
+
+
 def copy_atomic(source: str, target: Path) -> None:
     """Copy a file's bytes to target atomically. Reads source only."""
-    out = AtomicFile(target)
     try:
-        with open(source, "rb") as handle:
-            shutil.copyfileobj(handle, out.handle, 1 << 20)
-    except BaseException:
-        out.discard()
-        raise
-    out.commit()
+        handle = open(source, "rb")
+    except OSError as exc:
+        raise SourceError(exc.errno, exc.strerror, source) from None
+    with handle:
+        out = AtomicFile(target)
+        try:
+            while True:
+                try:
+                    block = handle.read(1 << 20)
+                except OSError as exc:
+                    raise SourceError(exc.errno, exc.strerror, source) from None
+                if not block:
+                    break
+                out.write(block)
+        except BaseException:
+            out.discard()
+            raise
+        out.commit()
 
 
 def write_atomic(target: Path, data: bytes) -> None:

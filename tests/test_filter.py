@@ -1,9 +1,11 @@
 """The pre-ingest filter end to end, with the bundled model on a few short generated documents."""
 from __future__ import annotations
 
+import errno
 import gzip
 import io
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from detector import cli, sources
+from detector import cli, manifest, sources
 from detector.ingest import filter_texts, run_filter
 from detector.routing import LABELS, Policy
 from detector.sources import UsageError
@@ -219,3 +221,45 @@ def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_manifest(tmp_path):
     lines = manifest_lines(out)
     assert len(lines) == len({line["id"] for line in lines}) == total
     assert {(l["id"], l["decision"]) for l in lines} == {(l["id"], l["decision"]) for l in manifest_lines(reference)}
+
+
+def test_input_vanishing_before_its_copy_is_an_error_line(tmp_path, monkeypatch):
+    root = tmp_path / "in"
+    root.mkdir()
+    for i in range(2):
+        (root / f"d{i}.txt").write_text(english_text(i))
+    real = sources.read_document
+
+    def read_then_vanish(path):  # our own generated file: removed after reading, before copying
+        data = real(path)
+        if str(path).endswith("d0.txt"):
+            os.remove(path)
+        return data
+
+    monkeypatch.setattr(sources, "read_document", read_then_vanish)
+    run_filter([str(root)], tmp_path / "out", KEEP_ALL, jobs=1)
+    got = by_id(tmp_path / "out")
+    assert got["in/d0.txt"]["decision"] == "error" and got["in/d0.txt"]["reason"] == "copy_failed"
+    assert got["in/d1.txt"]["decision"] == "accepted"
+
+
+def test_a_failing_output_write_stops_the_run_and_a_rerun_completes_it(finished, tmp_path, monkeypatch):
+    """Disk full must not be recorded as document errors (a rerun would skip those documents)."""
+    root, full_out, _, _ = finished
+    out = tmp_path / "out"
+    real_commit = manifest.AtomicFile.commit
+    calls = {"n": 0}
+
+    def commit(self):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_commit(self)
+
+    monkeypatch.setattr(manifest.AtomicFile, "commit", commit)
+    with pytest.raises(OSError):
+        run_filter([str(root)], out, KEEP_ALL, jobs=1)
+    monkeypatch.setattr(manifest.AtomicFile, "commit", real_commit)
+    assert all(line["decision"] != "error" or line["reason"] != "copy_failed" for line in manifest_lines(out))
+    run_filter([str(root)], out, KEEP_ALL, jobs=1)
+    assert by_id(out) == by_id(full_out)
