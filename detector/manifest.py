@@ -140,6 +140,7 @@ class RunState:
         self.manifest_path = out / MANIFEST
         self.done_path = self.state / "done.txt"
         self._check_settings(settings)
+        self._lock = _lock(self.state / "lock", out)
         self.recorded: set[str] = set()  # ids with a manifest line
         self.ids_by_source: dict[str, list[str]] = defaultdict(list)
         for n, raw in enumerate(_cut_torn_tail(self.manifest_path), 1):
@@ -198,6 +199,25 @@ class RunState:
         self.sync()
         self._manifest.close()
         self._done.close()
+        if self._lock is not None:
+            self._lock.close()  # releases the lock
+
+
+def _lock(path: Path, out: Path) -> IO[bytes] | None:
+    """Hold an exclusive lock on the output folder for the life of the run: two runs appending to
+    one manifest would interleave. The kernel drops the lock when the process dies, kill -9
+    included, so a stale lock cannot block the rerun."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, and no second run should be started by hand
+        return None
+    handle = open(path, "ab")
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise UsageError(f"another detector filter is writing to {out}; wait for it to finish") from None
+    return handle
 
 
 def read_manifest(path: Path) -> list[dict[str, Any]]:

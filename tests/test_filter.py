@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from detector import cli, manifest, sources
-from detector.ingest import filter_texts, run_filter
+from detector.ingest import filter_texts, run_filter, settings_for
 from detector.routing import LABELS, Policy
 from detector.sources import UsageError
 from ingest_docs import english_text, make_tree, manifest_lines, tree_digest, write_jsonl
@@ -263,3 +263,15 @@ def test_a_failing_output_write_stops_the_run_and_a_rerun_completes_it(finished,
     assert all(line["decision"] != "error" or line["reason"] != "copy_failed" for line in manifest_lines(out))
     run_filter([str(root)], out, KEEP_ALL, jobs=1)
     assert by_id(out) == by_id(full_out)
+
+
+def test_two_runs_cannot_write_one_folder_at_once(finished, tmp_path):
+    root, _, _, _ = finished
+    out = tmp_path / "out"
+    state = manifest.RunState(out, settings_for([str(root)], KEEP_ALL, False, None))
+    try:
+        with pytest.raises(UsageError, match="another detector filter"):
+            run_filter([str(root)], out, KEEP_ALL, jobs=1)
+    finally:
+        state.close()
+    assert run_filter([str(root)], out, KEEP_ALL, jobs=1).documents == 19
