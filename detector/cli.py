@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
+from detector import ingest
 from detector.api import Detector, read_document
 from detector.model import ModelError
 from detector.verdict import LABELS, Verdict
@@ -68,6 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("--model", metavar="FILE", help="model file (default: the bundled model)")
     explain.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                          help="highlight evidence with colours (default: when writing to a terminal)")
+
+    filter_ = commands.add_parser("filter", help="route documents into accepted/ and rejected/ with a manifest",
+                                  description=ingest.FILTER_DESCRIPTION,
+                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    ingest.add_arguments(filter_)
     return parser
 
 
@@ -83,6 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    if args.command == "filter":  # loads the model itself, in each worker process
+        return ingest.main(args)
     try:
         detector = Detector.load(args.model)
     except ModelError as exc:

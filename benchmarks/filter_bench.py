@@ -1,0 +1,117 @@
+"""Throughput of `detector filter` with --jobs 1 and --jobs 2 (or any list of N) on corpus documents.
+
+    python benchmarks/filter_bench.py                     # 2,000 docs, jobs 1 and 2
+    python benchmarks/filter_bench.py --docs 300          # a quick check that it works
+
+Each run is a fresh process (model loading included, as a user would see it) over the same folder
+of text files, into a new output folder. Two rates are printed:
+- end-to-end: documents / wall time of the whole command. It includes loading the model, ~3.5
+  CPU-seconds per process (measured), which --jobs N pays in N workers at once: on small inputs
+  that fixed cost hides the speed-up, hence 2,000 documents by default;
+- steady: documents scored after the first verdicts came back / the time they took. This is the
+  rate the progress bar shows, and the one the speed-up is computed on, since loading a model
+  once per worker is a fixed cost that a real corpus amortises.
+Numbers on a shared machine are noisy: run it on a quiet one. As a load-independent check, the
+CPU seconds of every process of each run (the filter, the forkserver, the workers; read from
+/proc on Linux) are also printed: with --jobs N the work should be spread evenly over N workers,
+with the main process doing little, which is what lets N cores give close to N times the rate.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from corpus_sample import DEFAULT_CORPUS, corpus_sample  # noqa: E402
+
+
+def session_cpu(session: int) -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) of every live process in a session, from /proc (Linux only)."""
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            raw = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        if int(fields[3]) == session:  # field 6 of stat: session id
+            out[int(entry.name)] = (name, (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def child(args) -> None:
+    from detector.ingest import run_filter
+
+    started = time.monotonic()
+    summary = run_filter([args.input], args.out, jobs=args.child)
+    print(json.dumps({"documents": summary.documents, "wall": time.monotonic() - started,
+                      "steady": summary.docs_per_second(), "first": summary.first_result_seconds}))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--docs", type=int, default=2000)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--input", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args)
+        return 0
+    with tempfile.TemporaryDirectory(prefix="filter-bench-") as tmp:
+        folder = Path(tmp) / "docs"
+        for i, record in enumerate(corpus_sample(args.corpus, args.docs)):
+            path = folder / record["source"] / f"{i:05}.txt"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(record["text"], encoding="utf-8")
+        print(f"{args.docs} corpus documents; jobs {args.jobs}")
+        results = {}
+        for jobs in args.jobs:
+            out = Path(tmp) / f"out-{jobs}"
+            proc = subprocess.Popen([sys.executable, __file__, "--child", str(jobs), "--input", str(folder),
+                                     "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True, start_new_session=True)
+            cpu: dict[int, tuple[str, float]] = {}
+            while proc.poll() is None:
+                cpu.update(session_cpu(proc.pid))
+                time.sleep(0.2)
+            stdout, stderr = proc.communicate()
+            if proc.returncode != 0:
+                print(stderr, file=sys.stderr)
+                return 1
+            r = json.loads(stdout.strip().splitlines()[-1])
+            results[jobs] = r
+            print(f"  --jobs {jobs}: {r['documents']} docs, {r['wall']:.1f} s wall "
+                  f"({r['documents'] / r['wall']:.1f} docs/s end-to-end), first verdicts after "
+                  f"{r['first']:.1f} s, steady {r['steady']:.1f} docs/s")
+            if cpu:
+                main_cpu = cpu.get(proc.pid, ("", 0.0))[1]
+                others = sorted((t for pid, (_, t) in cpu.items() if pid != proc.pid), reverse=True)
+                print(f"      CPU s: main process {main_cpu:.1f}; other processes "
+                      f"{', '.join(f'{t:.1f}' for t in others)} (total {main_cpu + sum(others):.1f})")
+        base = results.get(1)
+        if base:
+            for jobs, r in results.items():
+                if jobs != 1:
+                    print(f"  speed-up --jobs {jobs} vs 1: steady {r['steady'] / base['steady']:.2f}x, "
+                          f"end-to-end {base['wall'] / r['wall']:.2f}x")
+        manifests = {j: (Path(tmp) / f"out-{j}" / "manifest.jsonl").read_bytes() for j in args.jobs}
+        same = len(set(manifests.values())) == 1
+        print(f"  manifests identical across jobs: {same}")
+        return 0 if same else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
