@@ -1,0 +1,132 @@
+"""Candidate groups: which documents might tell the same story, found without comparing all pairs.
+
+Each document's story keys (fingerprint.py) are cut into windows; each window gets a MinHash
+signature (datasketch), and signatures are banded as in MinHash LSH: two windows that agree on
+every row of some band land in the same bucket and make their documents a candidate pair. Cost
+is linear in the number of windows, plus the pairs the buckets produce.
+
+Why windows: a model rewrite of a 30,000-character article often covers only its first pages.
+The whole-document Jaccard of such a pair is under 0.1 and would never collide, but the rewrite
+shares most of its keys with the original's first window.
+
+Why banding is done here and not in datasketch.MinHashLSH: the MinHashLSH in-memory index keeps a
+Python set per bucket (about 200 bytes each), which at one million documents times BANDS bands
+is several GB. Sorting one uint64 column per band finds the same collisions in numpy memory
+(8 bytes per window per band). The signatures and the band maths are datasketch's.
+"""
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+import numpy as np
+
+# MinHash permutations per window. 64 keeps signatures small (512 bytes) and, with BANDS x ROWS
+# below, gives the S-curve we want.
+NUM_PERM = 64
+# Bands x rows = NUM_PERM. With 32 bands of 2 rows a pair of windows with Jaccard j collides with
+# probability 1 - (1 - j^2)^32: 0.73 at j = 0.2, 0.99 at j = 0.35, 0.12 at j = 0.06 (the median
+# best different-story similarity on the corpus test split). Same-story rewrites sit at
+# j >= 0.2 for 90% of pairs (docs/linking.md), so recall is set here and precision by the checks
+# in relate.py.
+BANDS, ROWS = 32, 2
+# Story keys per window, and the step between window starts (windows overlap by half, so a
+# rewrite of any passage meets one window that contains most of it). 150 keys is about the
+# length of a 400-word news story; the corpus rewrites are 200-600 words.
+WINDOW, STEP = 150, 75
+# Windows indexed per document: 12 windows cover ~1,000 story words (~2,500 words) from the top.
+# A derivative of a text's tail beyond that is not found; the cap keeps cost linear in documents
+# rather than in bytes.
+MAX_WINDOWS = 12
+# A bucket holding more windows than this is a key combination many texts share (boilerplate,
+# a tag list); its pairs say nothing about stories and would make the cost quadratic. Dropped.
+MAX_BUCKET = 50
+SEED = 1
+
+
+def windows(keys: np.ndarray) -> list[np.ndarray]:
+    """Overlapping windows of a document's key sequence (hashes in text order), de-duplicated."""
+    if len(keys) <= WINDOW:
+        return [np.unique(keys)] if len(keys) else []
+    out = []
+    for start in range(0, len(keys) - STEP, STEP):
+        out.append(np.unique(keys[start : start + WINDOW]))
+        if len(out) >= MAX_WINDOWS:
+            break
+    return out
+
+
+def signatures(key_sequences: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """MinHash signatures of every window: (signature matrix windows x NUM_PERM, owner doc index)."""
+    from datasketch import MinHash
+
+    owners: list[int] = []
+    sets: list[np.ndarray] = []
+    for doc, keys in enumerate(key_sequences):
+        for w in windows(keys):
+            owners.append(doc)
+            sets.append(w)
+    sig = np.empty((len(sets), NUM_PERM), dtype=np.uint64)
+    # Keys are already 32-bit hashes: the identity hash function skips datasketch's sha1 step.
+    for i, m in enumerate(MinHash.generator((s.tolist() for s in sets), num_perm=NUM_PERM,
+                                            seed=SEED, hashfunc=_identity)):
+        sig[i] = m.hashvalues
+    return sig, np.asarray(owners, dtype=np.int64)
+
+
+def _identity(value: int) -> int:
+    return value
+
+
+def candidate_pairs(sig: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    """Distinct document pairs (i < j) whose windows share a bucket in at least one band."""
+    found: list[np.ndarray] = []
+    for band in range(BANDS):
+        rows = sig[:, band * ROWS : (band + 1) * ROWS]
+        # One 64-bit bucket id per window: the band's rows mixed by a fixed odd multiplier.
+        bucket = rows[:, 0].copy()
+        for r in range(1, ROWS):
+            bucket = bucket * np.uint64(0x9E3779B97F4A7C15) + rows[:, r]
+        found.append(_pairs_in_buckets(bucket, owners))
+    if not found:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(found)
+    if not len(pairs):
+        return pairs.reshape(0, 2)
+    return np.unique(pairs, axis=0)
+
+
+def _pairs_in_buckets(bucket: np.ndarray, owners: np.ndarray) -> np.ndarray:
+    order = np.argsort(bucket, kind="stable")
+    b = bucket[order]
+    cuts = np.flatnonzero(np.diff(b)) + 1
+    starts = np.concatenate(([0], cuts))
+    ends = np.concatenate((cuts, [len(b)]))
+    out: list[tuple[int, int]] = []
+    for s, e in zip(starts[(ends - starts) > 1], ends[(ends - starts) > 1]):
+        if e - s > MAX_BUCKET:
+            continue
+        docs = np.unique(owners[order[s:e]])
+        for x in range(len(docs)):
+            for y in range(x + 1, len(docs)):
+                out.append((int(docs[x]), int(docs[y])))
+    return np.asarray(out, dtype=np.int64).reshape(-1, 2)
+
+
+def iter_groups(n: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
+    """Connected components (size >= 2) of the pair graph: the candidate groups."""
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[ra] = rb
+    groups: dict[int, list[int]] = {}
+    for i in range(n):
+        groups.setdefault(find(i), []).append(i)
+    return [g for g in groups.values() if len(g) > 1]

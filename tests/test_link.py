@@ -1,0 +1,115 @@
+"""Batch linking (detector.link): derived_from on verdicts, relations, labels, and the CLI option.
+
+Most tests build Verdicts by hand around the sample texts, so they exercise the linker without
+the model; one test runs the whole path on samples/ with the bundled model.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("datasketch")
+
+from detector.document import Document  # noqa: E402
+from detector.link import link_verdicts  # noqa: E402
+from detector.link.candidates import candidate_pairs, signatures  # noqa: E402
+from detector.link.fingerprint import key_sequence  # noqa: E402
+from detector.verdict import LABELS, Verdict  # noqa: E402
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+
+
+def sample(prefix: str) -> str:
+    path = next(SAMPLES.glob(prefix + "_*.txt"))
+    return Document.from_text(path.read_text(encoding="utf-8")).text
+
+
+def verdict(doc_id: str, text: str, **scores: float) -> Verdict:
+    full = {label: scores.get(label, 0.0) for label in LABELS}
+    rest = 1.0 - sum(full.values())
+    full["original"] += rest
+    return Verdict(label=max(full, key=full.get), scores=full, id=doc_id, text=text)
+
+
+def test_plain_verdict_keeps_its_shape():
+    v = verdict("a", "Some text.", original=1.0)
+    assert list(v.to_dict()) == ["id", "label", "scores", "flags", "evidence", "error"]
+
+
+def test_linked_verdict_adds_derived_from_last_and_null_when_not_derived():
+    [v] = link_verdicts([verdict("a", sample("003"), original=0.9)])
+    d = v.to_dict()
+    assert list(d) == ["id", "label", "scores", "flags", "evidence", "error", "derived_from"]
+    assert d["derived_from"] is None
+    assert json.loads(json.dumps(d)) == d
+
+
+def test_rewrite_is_linked_to_its_source_and_relabelled():
+    # The rewrite's own style says "original" here: the link alone must make it paraphrased.
+    source = verdict("wire", sample("002"), original=0.6, paraphrased=0.2)
+    rewrite = verdict("rewrite", sample("001"), original=0.5, paraphrased=0.3)
+    other = verdict("other", sample("003"), original=0.7)
+    batch = [rewrite, source, other]
+    before = copy.deepcopy(batch)
+    out = link_verdicts(batch)
+    assert batch == before  # inputs untouched
+    r, s, o = out
+    assert r.derived_from is not None
+    assert (r.derived_from.id, r.derived_from.index, r.derived_from.relation) == ("wire", 1, "paraphrase")
+    assert r.label == "paraphrased" and abs(sum(r.scores.values()) - 1) < 1e-9
+    assert r.evidence[0].feature == "derived_from"
+    # The excerpt pair points into each document's own text.
+    ex = r.derived_from.derived_excerpt
+    assert r.text[ex.start:ex.end].startswith(ex.text.rstrip("…"))
+    src = r.derived_from.source_excerpt
+    assert s.text[src.start:src.end].startswith(src.text.rstrip("…"))
+    assert any("quote" in n for n in r.derived_from.notes)
+    assert s.derived_from is None and s.label == "original" and s.scores == source.scores
+    assert o.derived_from is None and o.label == "original"
+
+
+def test_translation_is_the_version_with_machine_translation_artefacts():
+    source = verdict("wire", sample("002"), original=0.5, machine_translated=0.3)
+    mt = verdict("mt", sample("000"), original=0.3, machine_translated=0.6)
+    out = link_verdicts([source, mt])
+    assert out[0].derived_from is None
+    assert out[1].derived_from.relation == "translation" and out[1].derived_from.id == "wire"
+    assert out[1].label == "machine_translated"
+
+
+def test_near_copy_keeps_its_own_label():
+    text = sample("002")
+    copy_text = text.replace("Tuesday", "Wednesday")
+    out = link_verdicts([verdict("a", text, original=0.8), verdict("b", copy_text, original=0.7)])
+    assert out[1].derived_from.relation == "near_copy"
+    assert out[1].label == "original"
+
+
+def test_failed_and_empty_verdicts_pass_through():
+    failed = Verdict.failed("empty document", id="bad")
+    out = link_verdicts([failed, verdict("a", sample("002"), original=0.9)])
+    assert out[0].error == "empty document" and out[0].derived_from is None
+    assert out[0].to_dict()["derived_from"] is None
+    assert link_verdicts([]) == []
+
+
+UNRELATED = (
+    "The city council approved a budget for the new harbour bridge on Thursday after months of "
+    "debate over its cost. Engineers expect construction to start in spring and the crossing to "
+    "open to cyclists and buses three years later. Residents of the eastern districts, who "
+    "campaigned for the link, welcomed the vote; shop owners near the ferry terminal fear losing "
+    "customers. The mayor said tolls would not be charged during the first year."
+)
+
+
+def test_unrelated_stories_are_not_candidates():
+    # 004 tells of the same talks (a candidate is fine there); a harbour bridge story is not.
+    texts = [sample("002"), sample("001"), UNRELATED]
+    sig, owners = signatures([key_sequence(t) for t in texts])
+    pairs = {tuple(p) for p in candidate_pairs(sig, owners).tolist()}
+    assert (0, 1) in pairs
+    assert (0, 2) not in pairs and (1, 2) not in pairs
