@@ -113,3 +113,65 @@ def test_unrelated_stories_are_not_candidates():
     pairs = {tuple(p) for p in candidate_pairs(sig, owners).tolist()}
     assert (0, 1) in pairs
     assert (0, 2) not in pairs and (1, 2) not in pairs
+
+
+def test_rewrite_of_a_generated_text_stays_generated():
+    source = verdict("gen", sample("002"), ai_generated=0.6)  # original 0.4: the more original-looking
+    rewrite = verdict("polish", sample("001"), ai_generated=0.3, paraphrased=0.5)
+    out = link_verdicts([source, rewrite])
+    assert out[1].derived_from.relation == "paraphrase"
+    assert out[1].label == "ai_generated"
+
+
+def test_scan_link_prints_derived_from_for_every_line(tmp_path):
+    from detector.api import Detector
+    from detector.cli import scan
+
+    class Scripted(Detector):
+        """Scores from a table instead of the model: the CLI path, without loading a model."""
+
+        def __init__(self, table):
+            self.table = table
+
+        def iter_scores(self, items, batch_size=256):
+            for doc_id, payload in items:
+                if isinstance(payload, Exception):
+                    yield Verdict.failed(str(payload), id=doc_id)
+                    continue
+                text = Document.from_text(payload.decode("utf-8")).text
+                yield verdict(doc_id, text, **self.table[Path(doc_id).name])
+
+    for name, prefix in (("a.txt", "001"), ("b.txt", "002"), ("c.txt", "003")):
+        (tmp_path / name).write_text(sample(prefix), encoding="utf-8")
+    det = Scripted({"a.txt": {"paraphrased": 0.5}, "b.txt": {"paraphrased": 0.3},
+                    "c.txt": {"ai_generated": 0.2}})
+    out = io.StringIO()
+    missing = str(tmp_path / "missing.txt")
+    code = scan(det, [str(tmp_path), missing], out=out, link=True)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert code == 1  # the missing file is an error line; the batch still ran
+    assert [Path(d["id"]).name for d in lines] == ["a.txt", "b.txt", "c.txt", "missing.txt"]
+    assert all("derived_from" in d for d in lines)
+    assert lines[0]["derived_from"]["id"].endswith("b.txt")
+    assert lines[0]["derived_from"]["relation"] == "paraphrase" and lines[0]["label"] == "paraphrased"
+    assert lines[1]["derived_from"] is None and lines[2]["derived_from"] is None
+    assert lines[3]["error"] and lines[3]["derived_from"] is None
+    out = io.StringIO()
+    scan(det, [str(tmp_path)], out=out)
+    assert all("derived_from" not in json.loads(line) for line in out.getvalue().splitlines())
+
+
+def test_samples_with_the_bundled_model():
+    """The done criteria of issue #6 on samples/, through the public library function."""
+    from detector.link import link_texts
+
+    files = sorted(SAMPLES.glob("*.txt"))
+    out = {f.name[:3]: v for f, v in zip(files, link_texts([f.read_bytes() for f in files],
+                                                           ids=[f.name[:3] for f in files]))}
+    assert out["001"].derived_from.id == "002" and out["001"].derived_from.relation == "paraphrase"
+    assert out["001"].label == "paraphrased"
+    assert out["000"].derived_from.id in ("001", "002")
+    assert out["000"].derived_from.relation == "translation" and out["000"].label == "machine_translated"
+    for name in ("002", "003", "004"):
+        assert out[name].derived_from is None
+    assert out["002"].label == "original"

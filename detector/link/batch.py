@@ -97,6 +97,10 @@ def _apply(v: Verdict, source: Verdict, link: Link, translated: Sequence[float])
                                source_excerpt=source_excerpt, notes=tuple(notes))
     label, scores, evidence = v.label, v.scores, list(v.evidence)
     target = LABEL_OF_RELATION.get(link.relation)
+    if target == "paraphrased" and source.label == "ai_generated":
+        # A rewrite of a generated text is generated text twice over, not a rewrite of an
+        # article a person wrote (detectrl's polished and round-tripped generations).
+        target = "ai_generated"
     if target and scores:
         scores = {k: (1 - LINK_WEIGHT) * p + (LINK_WEIGHT if k == target else 0.0)
                   for k, p in scores.items()}

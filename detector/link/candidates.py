@@ -20,6 +20,11 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
+try:
+    from datasketch import MinHash
+except ImportError as exc:  # an optional dependency: say exactly what to install
+    raise ImportError("detector.link needs datasketch: pip install 'detector[link]'") from exc
+
 # MinHash permutations per window. 64 keeps signatures small (512 bytes) and, with BANDS x ROWS
 # below, gives the S-curve we want.
 NUM_PERM = 64
@@ -57,8 +62,6 @@ def windows(keys: np.ndarray) -> list[np.ndarray]:
 
 def signatures(key_sequences: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """MinHash signatures of every window: (signature matrix windows x NUM_PERM, owner doc index)."""
-    from datasketch import MinHash
-
     owners: list[int] = []
     sets: list[np.ndarray] = []
     for doc, keys in enumerate(key_sequences):
