@@ -84,6 +84,22 @@ def chain(verdicts, i: int, limit: int = 20) -> list[int]:
     return out
 
 
+def components(verdicts) -> list[int]:
+    """Link group of each document: documents joined by derived_from in either direction."""
+    parent = list(range(len(verdicts)))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, v in enumerate(verdicts):
+        if v.derived_from is not None:
+            parent[find(i)] = find(v.derived_from.index)
+    return [find(i) for i in range(len(verdicts))]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=dataset.DEFAULT_CORPUS)
@@ -108,6 +124,7 @@ def main(argv=None) -> int:
 
     # --- recall ------------------------------------------------------------------------------
     pairs = truth_pairs(records)
+    comp = components(linked)
     for family, items in pairs.items():
         hit = direct = either = 0
         by_source = collections.Counter()
@@ -124,7 +141,8 @@ def main(argv=None) -> int:
                 either += 1
         n = len(items) or 1
         print(f"\nrecall {family}: {hit}/{len(items)} = {hit / n:.3f} "
-              f"(direct link {direct / n:.3f}; linked in either direction {either / n:.3f})")
+              f"(direct link {direct / n:.3f}; linked in either direction {either / n:.3f}; "
+              f"same link group {sum(comp[s] == comp[d] for s, d in items) / n:.3f})")
         for key in sorted(by_source):
             print(f"  {key:<34} {hit_by_source[key]:>5}/{by_source[key]:<5} {hit_by_source[key] / by_source[key]:.3f}")
 

@@ -26,24 +26,26 @@ MAX_EXCERPT_CHARS = 160
 MAX_LISTED = 8
 
 
-def link_verdicts(verdicts: Sequence[Verdict]) -> list[Verdict]:
+def link_verdicts(verdicts: Sequence[Verdict], stats: dict | None = None) -> list[Verdict]:
     """Find, for each verdict, the document of the same batch it derives from.
 
     Returns new Verdicts (the inputs are not modified), in order, each with `linked` True and
     `derived_from` set or None. A derived document's label and scores take the link into account
     (LABEL_OF_RELATION); sources keep theirs. Failed verdicts pass through, linked, never derived.
+    `stats`, when given, receives stage timings and counts (see benchmarks/link_speed.py).
     """
     texts = [v.text if v.error is None and v.scores else None for v in verdicts]
     sourceness = [_sourceness(v) for v in verdicts]
-    translated = [v.scores.get("machine_translated", 0.0) if v.scores else 0.0 for v in verdicts]
-    links = find_links(texts, sourceness, translated)
+    translated = [bool(v.scores) and v.scores["machine_translated"] > v.scores["paraphrased"]
+                  for v in verdicts]
+    links = find_links(texts, sourceness, translated, stats=stats)
     out = []
     for i, v in enumerate(verdicts):
         link = links[i]
         if link is None:
             out.append(replace(v, linked=True, derived_from=None))
         else:
-            out.append(_apply(v, verdicts[link.source], link, translated))
+            out.append(_apply(v, verdicts[link.source], link))
     return out
 
 
@@ -71,7 +73,7 @@ def _sourceness(v: Verdict) -> float:
     return math.log(p / (1 - p))
 
 
-def _apply(v: Verdict, source: Verdict, link: Link, translated: Sequence[float]) -> Verdict:
+def _apply(v: Verdict, source: Verdict, link: Link) -> Verdict:
     ev = link.evidence
     best = max(ev.aligned, key=lambda a: a.similarity)
     d_text, s_text = v.text or "", source.text or ""
@@ -88,7 +90,8 @@ def _apply(v: Verdict, source: Verdict, link: Link, translated: Sequence[float])
         notes.append(f"{link.near_copy_share:.0%} of its 5-word sequences appear in the source")
     elif link.relation == "translation":
         notes.append(f"this version carries machine-translation artefacts (machine_translated "
-                     f"{translated[link.derived]:.2f}, source {translated[link.source]:.2f})")
+                     f"{v.scores['machine_translated']:.2f} vs paraphrased {v.scores['paraphrased']:.2f}; "
+                     f"source {source.scores['machine_translated']:.2f})")
     else:
         notes.append("same facts reworded: few shared 5-word sequences "
                      f"({link.near_copy_share:.0%}), no machine-translation artefacts")

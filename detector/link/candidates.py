@@ -25,15 +25,14 @@ try:
 except ImportError as exc:  # an optional dependency: say exactly what to install
     raise ImportError("detector.link needs datasketch: pip install 'detector[link]'") from exc
 
-# MinHash permutations per window. 64 keeps signatures small (512 bytes) and, with BANDS x ROWS
-# below, gives the S-curve we want.
-NUM_PERM = 64
-# Bands x rows = NUM_PERM. With 32 bands of 2 rows a pair of windows with Jaccard j collides with
-# probability 1 - (1 - j^2)^32: 0.73 at j = 0.2, 0.99 at j = 0.35, 0.12 at j = 0.06 (the median
-# best different-story similarity on the corpus test split). Same-story rewrites sit at
-# j >= 0.2 for 90% of pairs (docs/linking.md), so recall is set here and precision by the checks
-# in relate.py.
-BANDS, ROWS = 32, 2
+# Bands x rows = MinHash permutations per window. A pair of windows with Jaccard j collides with
+# probability 1 - (1 - j^3)^BANDS: with 64 bands of 3 rows, 0.19 at j = 0.15, 0.40 at 0.2,
+# 0.82 at 0.3, 0.98 at 0.4, and 0.008 at j = 0.05 (the 99th percentile of different-story
+# pairs on the corpus test split). 2 rows collided so often by chance that the number of
+# candidate pairs grew as N^2 (50,000 for 3,000 documents); pairs that LSH misses are
+# recovered inside their group (relate.py), where the rest of the story's versions are.
+BANDS, ROWS = 64, 3
+NUM_PERM = BANDS * ROWS
 # Story keys per window, and the step between window starts (windows overlap by half, so a
 # rewrite of any passage meets one window that contains most of it). 150 keys is about the
 # length of a 400-word news story; the corpus rewrites are 200-600 words.
@@ -83,6 +82,8 @@ def _identity(value: int) -> int:
 def candidate_pairs(sig: np.ndarray, owners: np.ndarray) -> np.ndarray:
     """Distinct document pairs (i < j) whose windows share a bucket in at least one band."""
     found: list[np.ndarray] = []
+    if not len(sig):
+        return np.empty((0, 2), dtype=np.int64)
     for band in range(BANDS):
         rows = sig[:, band * ROWS : (band + 1) * ROWS]
         # One 64-bit bucket id per window: the band's rows mixed by a fixed odd multiplier.

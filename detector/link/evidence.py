@@ -29,6 +29,10 @@ MIN_QUOTE_WORDS = 4
 # re-punctuation change a few words of a quote, never most of them.
 QUOTE_MATCH = 0.6
 
+# Sentences glued without a space ("pre-fight.The Nevada", "competition.""We visited"): common
+# in scraped text (and in XSum). A sentence the splitter left whole is cut again here, for
+# alignment only: a lower-case word, end punctuation and closing quotes, then a capital word.
+_GLUED = re.compile(r"""(?<=[a-z]{2}[.!?])(?=["“]?[A-Z][a-z])|(?<=[a-z][.!?]["”])(?=["“]?[A-Z])""")
 _QUOTE = re.compile(r"""“([^”]{10,400})”|"([^"]{10,400})"|«([^»]{10,400})»""")
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 
@@ -56,14 +60,21 @@ class Profile:
         """(start, end, key set) of each sentence, at most MAX_SENTENCES."""
         doc = self.doc
         words = story_words(self.text)
+        spans = []
+        for s in doc.sentences:
+            cuts = [m.start() for m in _GLUED.finditer(self.text, s.start, s.end)]
+            starts = [s.start] + cuts
+            spans.extend(zip(starts, cuts + [s.end]))
+            if len(spans) >= MAX_SENTENCES:
+                break
         out, w = [], 0
-        for s in doc.sentences[:MAX_SENTENCES]:
+        for start, end in spans[:MAX_SENTENCES]:
             keys = []
-            while w < len(words) and words[w][1] < s.end:
-                if words[w][1] >= s.start:
+            while w < len(words) and words[w][1] < end:
+                if words[w][1] >= start:
                     keys.append(words[w][0])
                 w += 1
-            out.append((s.start, s.end, frozenset(keys)))
+            out.append((start, end, frozenset(keys)))
         return out
 
     @cached_property
