@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import io
+from dataclasses import replace
 import json
 from pathlib import Path
 
@@ -115,12 +116,18 @@ def test_unrelated_stories_are_not_candidates():
     assert (0, 2) not in pairs and (1, 2) not in pairs
 
 
-def test_rewrite_of_a_generated_text_stays_generated():
-    source = verdict("gen", sample("002"), ai_generated=0.6)  # original 0.4: the more original-looking
-    rewrite = verdict("polish", sample("001"), ai_generated=0.3, paraphrased=0.5)
-    out = link_verdicts([source, rewrite])
-    assert out[1].derived_from.relation == "paraphrase"
-    assert out[1].label == "ai_generated"
+def test_loose_link_keeps_an_ai_generated_verdict():
+    from detector.link.batch import _apply
+    from detector.link.relate import find_links
+
+    source = verdict("wire", sample("002"), original=0.9)
+    generated = verdict("gen", sample("001"), ai_generated=0.9)
+    [_none, link] = find_links([source.text, generated.text], [2.0, -2.0], [False, False])
+    assert link.aligned and _apply(generated, source, link).label == "paraphrased"
+    loose = replace(link, aligned=False)  # same story keys, few aligned sentences
+    kept = _apply(generated, source, loose)
+    assert kept.label == "ai_generated" and kept.derived_from.relation == "paraphrase"
+    assert kept.scores == generated.scores
 
 
 def test_scan_link_prints_derived_from_for_every_line(tmp_path):

@@ -104,7 +104,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=dataset.DEFAULT_CORPUS)
     ap.add_argument("--split", choices=("test", "train"), default="test")
-    ap.add_argument("--limit", type=int, default=0, help="first N news documents only (a quick check)")
+    ap.add_argument("--limit", type=int, default=0, help="about N news documents, whole stories in a fixed random order (a quick check)")
     ap.add_argument("--show", type=int, default=5, help="examples of errors to print")
     args = ap.parse_args(argv)
 
@@ -113,8 +113,19 @@ def main(argv=None) -> int:
     want_test = args.split == "test"
     records = [r for r in dataset.read_corpus(args.corpus)
                if r.domain == "news" and dataset.is_test_story(r.story) == want_test]
-    if args.limit:
-        records = records[: args.limit]
+    if args.limit:  # whole stories, in a fixed shuffled order, until the limit
+        import random
+
+        stories = sorted({r.story for r in records})
+        random.Random(0).shuffle(stories)
+        keep, total = set(), 0
+        sizes = collections.Counter(r.story for r in records)
+        for story in stories:
+            if total >= args.limit:
+                break
+            keep.add(story)
+            total += sizes[story]
+        records = [r for r in records if r.story in keep]
     print(f"batch: {len(records)} news documents ({args.split} split), "
           f"{len({r.story for r in records})} stories")
     verdicts = scored(records, jobs=1)

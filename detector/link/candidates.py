@@ -134,3 +134,44 @@ def iter_groups(n: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
     for i in range(n):
         groups.setdefault(find(i), []).append(i)
     return [g for g in groups.values() if len(g) > 1]
+
+
+# Second channel: documents that share several *rare* keys. A rewrite keeps the names and the
+# unusual words of its source ("Leodegar Tenga", "Akkuyu", "Geithner") even when it rewords every
+# sentence; two different stories rarely share three such keys. A key is rare when at most
+# RARE_MAX_DOCS documents of the batch have it, so each key yields at most
+# RARE_MAX_DOCS * (RARE_MAX_DOCS - 1) / 2 pairs and the cost stays linear in the batch.
+RARE_MAX_DOCS = 8
+# Pairs need this many shared rare keys. On the corpus test split news batch, LSH alone found
+# 67% of sheepdog (original, rewrite) pairs; with this channel at 3 shared keys, 9x% (see
+# docs/linking.md), while the pairs it adds mostly fail the checks in relate.py when unrelated.
+MIN_SHARED_RARE = 3
+
+
+def rare_key_pairs(key_sets: Sequence[np.ndarray]) -> np.ndarray:
+    """Distinct document pairs (i < j) sharing at least MIN_SHARED_RARE rare keys."""
+    if not key_sets:
+        return np.empty((0, 2), dtype=np.int64)
+    docs = np.concatenate([np.full(len(k), i, dtype=np.int64) for i, k in enumerate(key_sets)])
+    keys = np.concatenate(key_sets) if docs.size else np.empty(0, dtype=np.uint32)
+    if not keys.size:
+        return np.empty((0, 2), dtype=np.int64)
+    order = np.lexsort((docs, keys))
+    keys, docs = keys[order], docs[order]
+    cuts = np.flatnonzero(np.diff(keys)) + 1
+    starts = np.concatenate(([0], cuts))
+    sizes = np.diff(np.concatenate((starts, [len(keys)])))
+    codes = []
+    n = len(key_sets)
+    for size in range(2, RARE_MAX_DOCS + 1):
+        group_starts = starts[sizes == size]
+        if not len(group_starts):
+            continue
+        members = docs[group_starts[:, None] + np.arange(size)[None, :]]  # (groups, size), sorted
+        ii, jj = np.triu_indices(size, k=1)
+        codes.append((members[:, ii] * n + members[:, jj]).ravel())
+    if not codes:
+        return np.empty((0, 2), dtype=np.int64)
+    uniq, counts = np.unique(np.concatenate(codes), return_counts=True)
+    keep = uniq[counts >= MIN_SHARED_RARE]
+    return np.stack((keep // n, keep % n), axis=1)

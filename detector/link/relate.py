@@ -41,6 +41,11 @@ PREFILTER_CONTAINMENT = 0.3
 COVERAGE_MIN = 0.5
 # ...and the alignment similarity (coverage x mean aligned-sentence similarity) reaches this.
 SIMILARITY_MIN = 0.3
+# Or, for heavy rewrites ("sensational" restyling reworded every sentence): most of the smaller
+# text's story keys are in the other (KEY_CONTAINMENT_MIN) and at least a few sentences still
+# align (LOOSE_COVERAGE_MIN).
+KEY_CONTAINMENT_MIN = 0.4
+LOOSE_COVERAGE_MIN = 0.2
 # near_copy: this share of the derived text's word 5-grams appear in the source. Rewrites keep
 # under 0.2 (a name or a quote survives), copies with edits keep over 0.6.
 NEAR_COPY_MIN = 0.6
@@ -60,6 +65,7 @@ class Link:
     evidence: PairEvidence
     key_similarity: float  # Jaccard of the two story-key sets
     near_copy_share: float
+    aligned: bool  # most sentences aligned (not only the loose, key-containment route)
 
 
 def find_links(texts: Sequence[str | None], sourceness: Sequence[float],
@@ -87,26 +93,30 @@ def find_links(texts: Sequence[str | None], sourceness: Sequence[float],
     stats["windows"] = len(owners)
     lap("minhash")
     pairs = candidates.candidate_pairs(sig, owners)
-    stats["candidate_pairs"] = len(pairs)
+    stats["lsh_pairs"] = len(pairs)
     del sig, owners
     lap("lsh")
-    uniq: dict[int, np.ndarray] = {}
+    uniq = [np.unique(s) for s in seqs]
+    rare = candidates.rare_key_pairs(uniq)
+    stats["rare_key_pairs"] = len(rare)
+    pairs = np.unique(np.concatenate((pairs, rare)), axis=0) if len(rare) else pairs
+    stats["candidate_pairs"] = len(pairs)
+    lap("rare_keys")
 
     def keyset(i: int) -> np.ndarray:
-        if i not in uniq:
-            uniq[i] = np.unique(seqs[i])
         return uniq[i]
 
     order = [(sourceness[i], -i) for i in range(n)]  # ties: the earlier text is the source
-    options: dict[int, dict[int, float]] = {}  # derived -> {source: key Jaccard}
+    options: dict[int, dict[int, tuple[float, float]]] = {}  # derived -> {source: (Jaccard, containment)}
 
     def consider(a: int, b: int) -> bool:
         """Orient a pair and keep it when it passes the cheap key check."""
         ka, kb = keyset(a), keyset(b)
-        if containment(ka, kb) < PREFILTER_CONTAINMENT:
+        contained = containment(ka, kb)
+        if contained < PREFILTER_CONTAINMENT:
             return False
         d, s = (a, b) if order[a] < order[b] else (b, a)
-        options.setdefault(d, {})[s] = jaccard(ka, kb)
+        options.setdefault(d, {})[s] = (jaccard(ka, kb), contained)
         return True
 
     edges = [(a, b) for a, b in pairs.tolist() if consider(a, b)]
@@ -134,18 +144,27 @@ def find_links(texts: Sequence[str | None], sourceness: Sequence[float],
     checks = 0
     for d, found in options.items():
         opts = sorted(found.items(), key=lambda o: order[o[0]], reverse=True)
-        for s, jac in opts[:MAX_CHECKS]:
+        for s, (jac, contained) in opts[:MAX_CHECKS]:
             checks += 1
             ev = compare(profile(d), profile(s))
-            if ev.coverage >= COVERAGE_MIN and ev.similarity >= SIMILARITY_MIN:
+            if _derived(ev, contained):
                 share = ngram_share(profile(d).doc.lower_words, profile(s).doc.lower_words)
                 links[d] = Link(derived=d, source=s, relation=_relation(share, translated[d]),
-                                evidence=ev, key_similarity=round(jac, 4), near_copy_share=share)
+                                evidence=ev, key_similarity=round(jac, 4), near_copy_share=share,
+                                aligned=_aligned(ev))
                 break
     stats["alignments"] = checks
     stats["links"] = sum(1 for x in links if x is not None)
     lap("verify")
     return links
+
+
+def _aligned(ev: PairEvidence) -> bool:
+    return ev.coverage >= COVERAGE_MIN and ev.similarity >= SIMILARITY_MIN
+
+
+def _derived(ev: PairEvidence, contained: float) -> bool:
+    return _aligned(ev) or (contained >= KEY_CONTAINMENT_MIN and ev.coverage >= LOOSE_COVERAGE_MIN)
 
 
 def _relation(near_copy_share: float, translated: bool) -> str:
