@@ -42,6 +42,46 @@ def _common() -> frozenset[str]:
     return frozenset(w for w, f in english_frequencies().items() if f >= threshold)
 
 
+_SKIP, _KEEP, _NAME = 0, 1, 2
+# word -> (key, hash, rule): a batch repeats the same words, so each is classified once.
+_CLASSIFIED: dict[str, tuple[str, int, int]] = {}
+# Entries kept before the cache is emptied (bounds memory on unbounded vocabularies).
+MAX_CACHED_WORDS = 500_000
+
+
+def _classify(word: str) -> tuple[str, int, int]:
+    if word[0].isdigit():
+        key = word.replace(",", "")
+        return key, key_hash(key), _KEEP
+    low = word.lower().replace("’", "'")
+    if low.endswith("'s"):
+        low = low[:-2]
+    if len(low) < MIN_LETTERS or low in _stop():
+        return "", 0, _SKIP
+    key = low[:PREFIX]
+    if low in _common():
+        return (key, key_hash(key), _NAME) if word[0].isupper() else ("", 0, _SKIP)
+    return key, key_hash(key), _KEEP
+
+
+def _story_tokens(text: str) -> list[tuple[str, int, int, int]]:
+    """(key, hash, start, end) of every story word, in order."""
+    cache = _CLASSIFIED
+    if len(cache) > MAX_CACHED_WORDS:
+        cache.clear()
+    out = []
+    for m in WORD.finditer(text):
+        word = m.group()
+        entry = cache.get(word)
+        if entry is None:
+            entry = cache[word] = _classify(word)
+        key, h, rule = entry
+        if rule == _KEEP or (rule == _NAME and m.start() > 0):
+            start, end = m.span()
+            out.append((key, h, start, end))
+    return out
+
+
 def story_words(text: str) -> list[tuple[str, int, int]]:
     """(key, start, end) for every story word of `text`, in order.
 
@@ -49,22 +89,7 @@ def story_words(text: str) -> list[tuple[str, int, int]]:
     even when common ("Turkey" is frequent but a name), recognised by a capital not at the start
     of the text.
     """
-    stop, common = _stop(), _common()
-    out = []
-    for m in WORD.finditer(text):
-        word = m.group()
-        if word[0].isdigit():
-            out.append((word.replace(",", ""), m.start(), m.end()))
-            continue
-        low = word.lower().replace("’", "'")
-        if low.endswith("'s"):
-            low = low[:-2]
-        if len(low) < MIN_LETTERS or low in stop:
-            continue
-        if low in common and not (word[0].isupper() and m.start() > 0):
-            continue
-        out.append((low[:PREFIX], m.start(), m.end()))
-    return out
+    return [(k, s, e) for k, _h, s, e in _story_tokens(text)]
 
 
 def key_hash(key: str) -> int:
@@ -74,7 +99,7 @@ def key_hash(key: str) -> int:
 
 def key_set(text: str) -> np.ndarray:
     """The sorted, de-duplicated 32-bit hashes of a text's story keys."""
-    return np.unique(np.fromiter((key_hash(k) for k, _s, _e in story_words(text)), dtype=np.uint32))
+    return np.unique(np.fromiter((h for _k, h, _s, _e in _story_tokens(text)), dtype=np.uint32))
 
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
@@ -102,8 +127,24 @@ MAX_KEY_CHARS = 20_000
 
 def key_sequence(text: str, max_keys: int = MAX_KEYS) -> np.ndarray:
     """The 32-bit hashes of a text's first `max_keys` story keys, in text order."""
-    words = story_words(text[:MAX_KEY_CHARS])[:max_keys]
-    return np.fromiter((key_hash(k) for k, _s, _e in words), dtype=np.uint32, count=len(words))
+    # The fast path of _story_tokens: no offsets needed, so no match objects.
+    cache = _CLASSIFIED
+    if len(cache) > MAX_CACHED_WORDS:
+        cache.clear()
+    out = []
+    append = out.append
+    first = True
+    for word in WORD.findall(text[:MAX_KEY_CHARS]):
+        entry = cache.get(word)
+        if entry is None:
+            entry = cache[word] = _classify(word)
+        rule = entry[2]
+        if rule == _KEEP or (rule == _NAME and not (first and text[:1].isalnum())):
+            append(entry[1])
+            if len(out) >= max_keys:
+                break
+        first = False
+    return np.array(out, dtype=np.uint32)
 
 
 # A key found in more than this share of the batch's documents is topic, not story ("Trump",
@@ -126,4 +167,8 @@ def drop_frequent(sequences: list[np.ndarray]) -> list[np.ndarray]:
     frequent = keys[counts > cap]
     if not len(frequent):
         return list(sequences)
-    return [s[~np.isin(s, frequent)] for s in sequences]
+    # One isin over the whole batch, then cut back into documents.
+    flat = np.concatenate(sequences)
+    keep = ~np.isin(flat, frequent)
+    bounds = np.cumsum([len(s) for s in sequences])[:-1]
+    return [f[k] for f, k in zip(np.split(flat, bounds), np.split(keep, bounds))]
