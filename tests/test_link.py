@@ -69,6 +69,7 @@ def test_rewrite_is_linked_to_its_source_and_relabelled():
     src = r.derived_from.source_excerpt
     assert s.text[src.start:src.end].startswith(src.text.rstrip("…"))
     assert any("quote" in n for n in r.derived_from.notes)
+    assert any('credits "Bloomberg reported"' in n for n in r.derived_from.notes)
     assert s.derived_from is None and s.label == "original" and s.scores == source.scores
     assert o.derived_from is None and o.label == "original"
 

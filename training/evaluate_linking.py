@@ -162,6 +162,10 @@ def main(argv=None) -> int:
     wrong = [(d, s) for d, s in edges if records[d].story != records[s].story]
     print(f"\nprecision: {len(edges) - len(wrong)}/{len(edges)} links join one story = "
           f"{(len(edges) - len(wrong)) / max(1, len(edges)):.3f}")
+    kinds_wrong = collections.Counter(f"{records[d].source}:{records[d].kind} -> {records[s].source}:{records[s].kind}"
+                                      for d, s in wrong)
+    for key, c in kinds_wrong.most_common(6):
+        print(f"  wrong links {key}: {c}")
     rel = collections.Counter((linked[d].derived_from.relation, records[d].kind) for d, _ in edges)
     print("  links by relation and true kind of the derived document:")
     for (relation, kind), c in sorted(rel.items()):

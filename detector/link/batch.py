@@ -87,6 +87,9 @@ def _apply(v: Verdict, source: Verdict, link: Link) -> Verdict:
         notes.append("numbers in both: " + ", ".join(ev.shared_numbers[:MAX_LISTED]))
     if ev.shared_names:
         notes.append(f"{len(ev.shared_names)} names in both")
+    credit = _credited_byline(d_text, s_text)
+    if credit:
+        notes.append(f'credits "{credit}", which the source names in its first lines (byline)')
     if link.relation == "near_copy":
         notes.append(f"{link.near_copy_share:.0%} of its 5-word sequences appear in the source")
     elif link.relation == "translation":
@@ -119,6 +122,24 @@ def _apply(v: Verdict, source: Verdict, link: Link) -> Verdict:
             weight=round(LINK_WEIGHT, 4)))
     return replace(v, label=label, scores=scores, evidence=evidence, linked=True,
                    derived_from=derived_from)
+
+
+# The source's byline: an outlet named this close to the top of the source text.
+BYLINE_CHARS = 300
+
+
+def _credited_byline(derived: str, source: str) -> str | None:
+    """The outlet the derived text credits ("Bloomberg reported") when the source's byline names
+    it: checkable evidence of where the rewrite came from. None otherwise."""
+    from detector.features.paraphrase import _attribution_pattern
+    from detector.lexicon import lines
+
+    head = source[:BYLINE_CHARS]
+    for m in _attribution_pattern().finditer(derived):
+        for outlet in lines("outlets.txt"):
+            if outlet in m.group() and outlet in head:
+                return m.group()
+    return None
 
 
 def _excerpt(text: str, start: int, end: int) -> Excerpt:
