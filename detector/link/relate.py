@@ -22,6 +22,7 @@ points at the article itself rather than at a sibling rewrite, and links never f
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -53,6 +54,8 @@ NGRAM = 5
 # Candidate sources verified per document, most source-like first: the first that passes is
 # taken, so most documents need one alignment; the cap bounds the cost in big groups.
 MAX_CHECKS = 6
+# Profiles kept in memory at once (least recently used dropped): up to a few hundred KB each.
+MAX_PROFILES = 2_000
 # The most source-like members of a candidate group that every member is also checked against.
 GROUP_SOURCES = 3
 
@@ -133,16 +136,28 @@ def find_links(texts: Sequence[str | None], sourceness: Sequence[float],
     stats["pairs_with_group_sources"] = sum(len(o) for o in options.values())
     lap("prefilter")
 
-    profiles: dict[int, Profile] = {}
+    # Profiles (sentences, key sets, words) cost ~100 bytes a word: they are kept for the
+    # documents of the groups being checked only, and documents are checked group by group.
+    profiles: OrderedDict[int, Profile] = OrderedDict()
 
     def profile(i: int) -> Profile:
-        if i not in profiles:
-            profiles[i] = Profile(texts[i])
-        return profiles[i]
+        if i in profiles:
+            profiles.move_to_end(i)
+            return profiles[i]
+        p = profiles[i] = Profile(texts[i])
+        if len(profiles) > MAX_PROFILES:
+            profiles.popitem(last=False)
+        return p
+
+    group_of = {}
+    for g, members in enumerate(candidates.iter_groups(n, [(d, s) for d, o in options.items() for s in o])):
+        for i in members:
+            group_of[i] = g
 
     links: list[Link | None] = [None] * n
     checks = 0
-    for d, found in options.items():
+    for d in sorted(options, key=lambda i: group_of.get(i, -1)):
+        found = options[d]
         opts = sorted(found.items(), key=lambda o: order[o[0]], reverse=True)
         for s, (jac, contained) in opts[:MAX_CHECKS]:
             checks += 1
