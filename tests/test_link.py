@@ -183,3 +183,27 @@ def test_samples_with_the_bundled_model():
     for name in ("002", "003", "004"):
         assert out[name].derived_from is None
     assert out["002"].label == "original"
+
+
+def test_rare_key_pairs_need_three_shared_rare_keys():
+    import numpy as np
+
+    from detector.link.candidates import RARE_MAX_DOCS, rare_key_pairs
+
+    common = list(range(1000, 1000 + 1))  # one key every document has: never rare
+    docs = [np.array(sorted(set(keys + common)), dtype=np.uint32) for keys in (
+        [1, 2, 3, 10], [1, 2, 3, 11], [1, 2, 12, 13], [20, 21, 22])]
+    docs += [np.array(common, dtype=np.uint32)] * RARE_MAX_DOCS  # make key 1000 frequent
+    assert rare_key_pairs(docs).tolist() == [[0, 1]]
+    assert rare_key_pairs([]).shape == (0, 2)
+
+
+def test_frequent_keys_leave_the_minhash_sets_only_in_big_batches():
+    import numpy as np
+
+    from detector.link.fingerprint import MIN_DOC_CAP, drop_frequent
+
+    small = [np.array([1, 2, 3], dtype=np.uint32)] * 5
+    assert [s.tolist() for s in drop_frequent(small)] == [[1, 2, 3]] * 5
+    big = [np.array([7, i + 100], dtype=np.uint32) for i in range(MIN_DOC_CAP + 10)]
+    assert all(s.tolist() == [i + 100] for i, s in enumerate(drop_frequent(big)))
