@@ -168,7 +168,7 @@ def find_links(texts: Sequence[str | None], sourceness: Sequence[float],
             checks += 1
             ev = compare(profile(d), profile(s))
             if _derived(ev, contained):
-                share = ngram_share(profile(d).doc.lower_words, profile(s).doc.lower_words)
+                share = ngram_share(profile(d).lower_words, profile(s).lower_words)
                 links[d] = Link(derived=d, source=s, relation=_relation(share, translated[d]),
                                 evidence=ev, key_similarity=round(jac, 4), near_copy_share=share,
                                 aligned=_aligned(ev))
