@@ -48,10 +48,12 @@ def perturb(text: str, rng: random.Random) -> str:
     return _NUMBER.sub(lambda m: str(int(m.group()) + rng.randint(1, 9)), " ".join(words))
 
 
-def build(n: int, corpus: Path) -> tuple[list, int]:
+def build(n: int, corpus: Path, base_docs: int = 0) -> tuple[list, int]:
     from detector.verdict import LABELS, Verdict
 
     base = corpus_texts(corpus)
+    if base_docs:
+        base = base[:base_docs]
     rng = random.Random(11)
     verdicts = []
     for i in range(n):
@@ -64,10 +66,10 @@ def build(n: int, corpus: Path) -> tuple[list, int]:
     return verdicts, len(base)
 
 
-def run_one(n: int, corpus: Path) -> dict:
+def run_one(n: int, corpus: Path, base_docs: int = 0) -> dict:
     from detector.link import link_verdicts
 
-    verdicts, base = build(n, corpus)
+    verdicts, base = build(n, corpus, base_docs)
     stats: dict = {}
     t0 = time.perf_counter()
     out = link_verdicts(verdicts, stats=stats)
@@ -82,14 +84,19 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10000", help="comma-separated batch sizes")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--base", type=int, default=0,
+                    help="draw from only the first N (shuffled) corpus documents, so that a small "
+                         "run has the share of perturbed repeats a big one has (e.g. --sizes 10000 "
+                         "--base 4700 mimics the 100,000 batch's 53%% repeats)")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: run one size, print JSON
     args = ap.parse_args(argv)
     if args.one:
-        print(json.dumps(run_one(args.one, args.corpus)))
+        print(json.dumps(run_one(args.one, args.corpus, args.base)))
         return 0
     rows = []
     for n in (int(s) for s in args.sizes.split(",")):
-        done = subprocess.run([sys.executable, __file__, "--one", str(n), "--corpus", str(args.corpus)],
+        done = subprocess.run([sys.executable, __file__, "--one", str(n), "--corpus", str(args.corpus),
+                               "--base", str(args.base)],
                               capture_output=True, text=True, check=True)
         row = json.loads(done.stdout.strip().splitlines()[-1])
         rows.append(row)

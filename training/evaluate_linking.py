@@ -84,6 +84,12 @@ def chain(verdicts, i: int, limit: int = 20) -> list[int]:
     return out
 
 
+def _unrecorded(a, b) -> bool:
+    if a.source == b.source == "detectrl" and a.kind == b.kind == "ai_generated":
+        return True
+    return {a.source, b.source} == {"sheepdog", "llmfake"}
+
+
 def components(verdicts) -> list[int]:
     """Link group of each document: documents joined by derived_from in either direction."""
     parent = list(range(len(verdicts)))
@@ -162,6 +168,14 @@ def main(argv=None) -> int:
     wrong = [(d, s) for d, s in edges if records[d].story != records[s].story]
     print(f"\nprecision: {len(edges) - len(wrong)}/{len(edges)} links join one story = "
           f"{(len(edges) - len(wrong)) / max(1, len(edges)):.3f}")
+    # Derivations the story ids do not record (docs/linking.md): detectrl generations polished or
+    # round-tripped from another generation (each has its own story id), and PolitiFact articles
+    # that sheepdog and llmfake both carry under different story ids. Counted wrong above; shown
+    # apart here so a reader can weigh them (the excerpts printed below show what they are).
+    unrecorded = [(d, s) for d, s in wrong if _unrecorded(records[d], records[s])]
+    print(f"  of the {len(wrong)} cross-story links, {len(unrecorded)} join detectrl generations or the "
+          f"same PolitiFact article in sheepdog and llmfake; without them precision = "
+          f"{(len(edges) - len(wrong)) / max(1, len(edges) - len(unrecorded)):.3f}")
     kinds_wrong = collections.Counter(f"{records[d].source}:{records[d].kind} -> {records[s].source}:{records[s].kind}"
                                       for d, s in wrong)
     for key, c in kinds_wrong.most_common(6):

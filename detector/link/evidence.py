@@ -145,14 +145,12 @@ def compare(derived: Profile, source: Profile) -> PairEvidence:
     """Align `derived` against `source` and collect what they share."""
     d_sents = [s for s in derived.sentences if len(s[2]) >= MIN_SENTENCE_KEYS]
     s_sents = [s for s in source.sentences if len(s[2]) >= MIN_SENTENCE_KEYS]
-    aligned_d = _align(d_sents, s_sents, flip=False)
-    aligned_s = _align(s_sents, d_sents, flip=True)
     # Coverage is measured on the shorter text: a rewrite of an article's first pages covers
     # the rewrite fully and the article partly; either way one is built from the other.
     if len(d_sents) <= len(s_sents):
-        aligned, total = aligned_d, len(d_sents)
+        aligned, total = _align(d_sents, s_sents, flip=False), len(d_sents)
     else:
-        aligned, total = aligned_s, len(s_sents)
+        aligned, total = _align(s_sents, d_sents, flip=True), len(s_sents)
     coverage = len(aligned) / total if total else 0.0
     quotes = []
     for ds, de, dk in derived.quotes:

@@ -56,6 +56,9 @@ LOOSE_COVERAGE_MIN = 0.2
 # changed, so the cost of a wrong side is small.
 NEAR_COPY_MIN = 0.6
 NGRAM = 5
+# Words of the derived text whose 5-grams are looked up (and twice as many of the source's):
+# a copy is a copy from its first thousand words on.
+MAX_NGRAM_WORDS = 1_000
 # Candidate sources verified per document, most source-like first: the first that passes is
 # taken, so most documents need one alignment; the cap bounds the cost in big groups.
 MAX_CHECKS = 6
@@ -198,6 +201,7 @@ def _relation(near_copy_share: float, translated: bool) -> str:
 
 def ngram_share(derived: Sequence[str], source: Sequence[str], n: int = NGRAM) -> float:
     """Share of the derived text's word n-grams that occur in the source."""
+    derived, source = derived[:MAX_NGRAM_WORDS], source[: 2 * MAX_NGRAM_WORDS]
     grams = {tuple(derived[i : i + n]) for i in range(len(derived) - n + 1)}
     if not grams:
         return 0.0
