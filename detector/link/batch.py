@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 # How far a verified link moves the derived document's scores toward the relation's label:
 # new = (1 - LINK_WEIGHT) * own + LINK_WEIGHT * one-hot. Set to the share of links on the
 # corpus test split news batch whose derived document truly has the relation's label (paraphrase
-# 1113/1322, translation 772/929: 0.84 and 0.83; training/evaluate_linking.py), so the mixed
+# 0.84, translation 0.83; training/evaluate_linking.py prints the counts), so the mixed
 # score stays roughly calibrated; it is also high enough that a checked link beats a style-only
 # verdict: a reworded copy that reads as original is still a rewrite.
 LINK_WEIGHT = 0.84
