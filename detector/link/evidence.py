@@ -14,9 +14,9 @@ from detector.document import WORD
 from detector.link.fingerprint import story_words
 
 # Two sentences are aligned when this share of the smaller sentence's keys (Dice on key sets)
-# is shared. Measured on the corpus train split: a rewritten or translated sentence and its source
-# share 0.4-0.8; sentences of independent reports on one event, which share two or three names,
-# mostly stay under 0.3.
+# is shared. Set by hand on the samples: at 0.4, 12 of 001's 13 sentences align with 002 and 13 of
+# 000's 14, while 003 and 004 (other reports of the same talks) align 25% and 14% of their
+# sentences with 002. The corpus evaluation checks the outcome (precision 0.967 on the test split).
 ALIGN_MIN = 0.4
 # Sentences with fewer story keys than this ("He said so.") align with anything; not counted.
 MIN_SENTENCE_KEYS = 3
