@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help='inputs are JSONL (.gz accepted): one {"id": ..., "text": ...} a line')
     scan.add_argument("--model", metavar="FILE", help="model file (default: the bundled model); "
                       "load only model files you trust")
+    scan.add_argument("--link", action="store_true",
+                      help="link each rewrite or translation to its source in the same input and "
+                           'add "derived_from" to every line; reads the whole input before printing '
+                           "(memory grows with the input: see docs/linking.md)")
 
     explain = commands.add_parser("explain", help="a readable report of one document's verdict",
                                   description="Show the verdict, scores and evidence for one file, "
@@ -97,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"detector: cannot load the model: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.command == "scan":
-        return scan(detector, args.paths, jsonl=args.jsonl)
+        return scan(detector, args.paths, jsonl=args.jsonl, link=args.link)
     if args.command == "explain":
         return explain(detector, args.path, color=args.color)
     parser.print_help()
@@ -177,10 +181,22 @@ def iter_jsonl_lines(handle, name: str) -> Iterator[tuple[str, object]]:
 
 
 # --- scan ----------------------------------------------------------------------------------------
-def scan(detector: Detector, paths: Sequence[str], jsonl: bool = False, out=None, stdin=None) -> int:
+def scan(detector: Detector, paths: Sequence[str], jsonl: bool = False, out=None, stdin=None,
+         link: bool = False) -> int:
     out = out or sys.stdout
     errors = 0
-    for verdict in detector.iter_scores(iter_inputs(paths, jsonl=jsonl, stdin=stdin)):
+    if link:
+        try:  # checked before any scoring: a missing dependency must not cost a whole scan
+            from detector.link import link_verdicts
+        except ImportError as exc:
+            print(f"detector: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    verdicts = detector.iter_scores(iter_inputs(paths, jsonl=jsonl, stdin=stdin))
+    if link:
+        # Linking needs the whole batch: a source may come after its rewrite. Verdicts are
+        # collected (texts included), linked, then printed in input order.
+        verdicts = link_verdicts(list(verdicts))
+    for verdict in verdicts:
         if verdict.error:
             errors += 1
         out.write(json.dumps(verdict.to_dict(), ensure_ascii=False) + "\n")
