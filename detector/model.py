@@ -134,8 +134,9 @@ class Model:
     def predict(self, findings: Sequence[Sequence[Finding]], docs: Sequence | None = None):
         """For each document's findings: (probabilities after priors, ranked pushes).
 
-        A push is (feature index, toward label, weight). Weights come from occlusion: the
-        drop in the winning label's log-odds when the feature is set to its baseline.
+        A push is (feature index, toward label, weight). Weights come from occlusion: how much
+        a label's log-odds drop when the feature is set to its baseline (see _strongest_push).
+        Pushes toward the winning label come first.
         """
         if not findings:
             return []
@@ -159,23 +160,41 @@ class Model:
         results = []
         pushes: list[list[tuple[int, str, float]]] = [[] for _ in findings]
         for (d, f), probs in zip(owners, occluded):
-            w = winners[d]
-            drop = log_odds(final[d, w]) - log_odds(apply_priors(probs, fired[d])[w])
-            if drop >= MIN_PUSH:
-                pushes[d].append((f, LABELS[w], float(drop)))
+            push = _strongest_push(final[d], apply_priors(probs, fired[d]), winners[d])
+            if push:
+                pushes[d].append((f, *push))
         for d in range(len(findings)):
-            w = winners[d]
             for prior in fired[d]:
-                if prior.label == LABELS[w]:
-                    without = apply_priors(base[d], [p for p in fired[d] if p is not prior])
-                    pushes[d].append((FEATURE_NAMES.index(prior.feature), prior.label,
-                                      float(log_odds(final[d, w]) - log_odds(without[w]))))
+                without = apply_priors(base[d], [p for p in fired[d] if p is not prior])
+                push = _strongest_push(final[d], without, winners[d])
+                if push:
+                    pushes[d].append((FEATURE_NAMES.index(prior.feature), *push))
             merged: dict[int, tuple[int, str, float]] = {}
             for f, toward, weight in pushes[d]:
                 if f not in merged or merged[f][2] < weight:
                     merged[f] = (f, toward, weight)
-            results.append((final[d], sorted(merged.values(), key=lambda p: -p[2])))
+            winner = LABELS[winners[d]]
+            # Evidence for the winning label first, strongest first; then what pointed elsewhere.
+            ranked = sorted(merged.values(), key=lambda p: (p[1] != winner, -p[2]))
+            results.append((final[d], ranked))
         return results
+
+
+def _strongest_push(with_feature: np.ndarray, without: np.ndarray, winner: int) -> tuple[str, float] | None:
+    """(label, log-odds gain) the feature pushed toward: the winning label when the feature
+    raised it by MIN_PUSH or more, otherwise the label it raised most, if by MIN_PUSH or more.
+
+    Stock filler in a generated text raises both LLM labels against `original`; when it raises
+    `paraphrased` more than the winning `ai_generated`, the evidence says so rather than
+    pretending it argued for the winner.
+    """
+    gains = [log_odds(a) - log_odds(b) for a, b in zip(with_feature, without)]
+    if gains[winner] >= MIN_PUSH:
+        return LABELS[winner], float(gains[winner])
+    best = int(np.argmax(gains))
+    if gains[best] >= MIN_PUSH:
+        return LABELS[best], float(gains[best])
+    return None
 
 
 def log_odds(p: float) -> float:
