@@ -13,6 +13,8 @@ from typing import Iterator
 
 import numpy as np
 
+from detector.model import sha256_of
+
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 CACHE_DIR = Path(__file__).resolve().parent / "cache"
 
@@ -64,16 +66,8 @@ def corpus_fingerprint(corpus: Path) -> dict[str, dict]:
     """Per file: size and sha256, recorded in the model card."""
     out = {}
     for path in corpus_files(corpus):
-        out[path.name] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+        out[path.name] = {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
     return out
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def code_fingerprint() -> str:

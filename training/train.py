@@ -58,11 +58,16 @@ def make_estimator(seed: int = SEED, calibration_groups=None):
     return CalibratedClassifierCV(base, method="isotonic", cv=calibration_groups or 3, ensemble=False)
 
 
-def sample_weights(labels: np.ndarray, sources: np.ndarray) -> np.ndarray:
+def sample_weights(labels: np.ndarray, sources: np.ndarray, kinds: np.ndarray | None = None) -> np.ndarray:
     """Weight each (source, label) cell equally within its label, then each label equally.
 
     Without this, sheepdog's 7,000 paraphrases define "paraphrased" and the model learns a
     source's topics; with it, every source that has a label speaks for it equally.
+
+    With `kinds` (the corpus label, human_translated kept), a source's human translations weigh
+    as much in total as its machine translations of the same stories. Otherwise 9,500 machine
+    translations against 1,300 human ones teach "translated news -> machine_translated", and
+    about half of the human translations were called machine-translated.
     """
     weights = np.ones(len(labels))
     for label in np.unique(labels):
@@ -71,6 +76,12 @@ def sample_weights(labels: np.ndarray, sources: np.ndarray) -> np.ndarray:
         for source in cells:
             cell = in_label & (sources == source)
             weights[cell] = 1.0 / (cell.sum() * len(cells))
+    if kinds is not None:
+        for source in np.unique(sources):
+            human = (sources == source) & (kinds == "human_translated")
+            machine = (sources == source) & (kinds == "machine_translated")
+            if human.any() and machine.any():
+                weights[human] *= weights[machine].sum() / weights[human].sum()
     weights *= len(labels) / weights.sum()
     return weights
 
@@ -145,7 +156,7 @@ def fit_pipeline(records: list[dataset.Record], hand: np.ndarray, seed: int = SE
     labels = np.array([r.label for r in records])
     sources = np.array([r.source for r in records])
     stories = np.array([r.story for r in records])
-    weights = sample_weights(labels, sources)
+    weights = sample_weights(labels, sources, np.array([r.kind for r in records]))
     folds = list(GroupKFold(n_splits=3).split(hand, labels, groups=stories))
     ngram_model = None
     matrix = hand
@@ -250,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
             "split": "by story: a story is in the test split when "
                      "int(sha256(story), 16) % 10 < 2; the model is trained on the rest",
             "label_mapping": "human_translated counts as original",
-            "weighting": "each (source, label) cell weighs the same within its label",
+            "weighting": "each (source, label) cell weighs the same within its label; a source's "
+                         "human translations weigh as much in total as its machine translations",
             "licences": LICENCES,
             "limit": args.limit,
         },
