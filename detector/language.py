@@ -24,10 +24,10 @@ def _language_words() -> dict[str, frozenset[str]]:
 
 def english_share(doc: Document) -> float:
     """Share of letter-words (excluding capitalised names) that are common English words."""
-    zipfs, words = doc.zipfs, doc.words
+    zipfs, words, starts = doc.zipfs, doc.words, doc.sentence_starts
     known = total = 0
     for i, w in enumerate(words):
-        if not w.isalpha() or (w[:1].isupper() and i not in doc.sentence_starts):
+        if not w.isalpha() or (w[:1].isupper() and i not in starts):
             continue
         total += 1
         if zipfs[i] >= ENGLISH_ZIPF:
