@@ -21,6 +21,11 @@ _MARKDOWN = re.compile(
 )
 
 
+# Every _MARKDOWN match contains one of these (in the order of the alternatives). Most texts
+# contain none, and substring tests are far cheaper than the regex scan they let us skip.
+_MARKDOWN_LITERALS = ("**", "__", "# ", "](", "* ", "- ", "• ")
+
+
 def markdown_markup(doc: Document) -> Finding:
     """Markdown in running text: **bold headings**, "## Heading", bullets, [links](url).
 
@@ -28,6 +33,8 @@ def markdown_markup(doc: Document) -> Finding:
     characters the text came from a model's raw output. Known false positives: forum posts and
     READMEs. Rate per 1,000 words.
     """
+    if not any(literal in doc.text for literal in _MARKDOWN_LITERALS):
+        return rate_finding((), doc)
     spans = [Span(m.start(), m.end(), "markdown markup") for m in _MARKDOWN.finditer(doc.text)]
     return rate_finding(spans, doc)
 
@@ -77,7 +84,9 @@ def specifics_per_sentence(doc: Document) -> Finding:
     starts = doc.sentence_starts
     count = 0
     for i, w in enumerate(doc.words):
-        if _NUMBER.search(w) or (i not in starts and w[:1].isupper()):
+        # Cheap test first; a word of letters only (isalpha) cannot hold a digit, so the regex
+        # runs only on the few words with digits, apostrophes or other marks.
+        if (w[:1].isupper() and i not in starts) or (not w.isalpha() and _NUMBER.search(w)):
             count += 1
     return Finding(count / len(doc.sentences))
 

@@ -24,20 +24,24 @@ def _alpha_lower(doc: Document):
             yield i, w
 
 
+def _alpha_lower_zipfs(doc: Document) -> list[float]:
+    """Zipf values of the _alpha_lower words; read by two features, computed once (doc.shared)."""
+    zipfs = doc.zipfs
+    return [zipfs[i] for i, _ in _alpha_lower(doc)]
+
+
 def mean_zipf(doc: Document) -> Finding:
     """Mean Zipf frequency of the lower-case words: low for rare vocabulary, high for plain words.
 
     Models prefer frequent, safe words; translation picks odd near-synonyms. Range ~3-7.
     """
-    zipfs = doc.zipfs
-    values = [zipfs[i] for i, _ in _alpha_lower(doc)]
+    values = doc.shared(_alpha_lower_zipfs)
     return Finding(statistics.fmean(values) if values else MISSING)
 
 
 def rare_word_share(doc: Document) -> Finding:
     """Share of lower-case words rarer than Zipf 3 (once per million), unknown words included."""
-    zipfs = doc.zipfs
-    values = [zipfs[i] for i, _ in _alpha_lower(doc)]
+    values = doc.shared(_alpha_lower_zipfs)
     if not values:
         return Finding(MISSING)
     return Finding(sum(1 for z in values if z < RARE_ZIPF) / len(values))
@@ -150,7 +154,10 @@ def digit_share(doc: Document) -> Finding:
     """Share of words containing a digit: figures, dates, scores."""
     if not doc.word_count:
         return Finding(MISSING)
-    return Finding(sum(1 for w in doc.words if any(c.isdigit() for c in w)) / doc.word_count)
+    # A word of letters only (most words) holds no digit: Unicode letters and digits are
+    # disjoint categories, and isalpha() is one C call where the character loop is many.
+    return Finding(sum(1 for w in doc.words if not w.isalpha() and any(c.isdigit() for c in w))
+                   / doc.word_count)
 
 
 def capitalised_share(doc: Document) -> Finding:
