@@ -81,3 +81,17 @@ class PhraseIndex:
                     resume = i + k
                     break
         return out
+
+    def matches_somewhere_from(self, doc: Document, first_word: int) -> bool:
+        """Could find() return a span starting at word `first_word` or later?
+
+        False only when no phrase matches at any of those words, taken one by one; then find()
+        has nothing there either. A cheap test that lets a caller who reads only the end of a
+        text skip the scan of the whole text.
+        """
+        words, by_first = doc.lower_words, self._by_first
+        for i in range(first_word, len(words)):
+            for phrase in by_first.get(words[i], ()):
+                if words[i : i + len(phrase)] == phrase:
+                    return True
+        return False

@@ -122,7 +122,13 @@ def summary_ending(doc: Document) -> Finding:
     """
     if len(doc.sentences) < 3:
         return Finding(0.0)
-    tail_start = doc.sentences[-2].start
+    tail = doc.sentences[-2]
+    # Matches are found left to right over the whole text (an earlier match can hide a later
+    # overlapping one), so the tail cannot be scanned alone; but when no cue matches anywhere
+    # in the tail, the answer is 0 without that scan.
+    if not _closing_cues().matches_somewhere_from(doc, tail.first_word):
+        return Finding(0.0)
+    tail_start = tail.start
     spans = [s for s in doc.shared(_closing_matches) if s.start >= tail_start]
     return Finding(1.0 if spans else 0.0, tuple(spans[:2]))
 
