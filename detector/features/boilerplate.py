@@ -38,8 +38,8 @@ def required_literals(pattern: re.Pattern) -> tuple[str, ...] | None:
     `literal in text` is a fast substring search, so a pattern none of whose literals occur is
     skipped without running it: the result is the same, because such a pattern cannot match.
     Usually one literal: the longest run of plain characters in the pattern's top-level sequence
-    (or in a group that is neither repeated nor alternated). For a pattern such as
-    "(?:Previous|Next) post", one literal per alternative. Anything else (case-insensitive
+    (or in a group that is neither repeated nor alternated). Or, for a pattern such as
+    "(?:Previous|Next) post", one literal per alternative of a group. Anything else (case-insensitive
     flags, a parse we cannot read) gives None, and the pattern always runs. (One alternation of
     all patterns is no faster: `re` still tries every branch at every position.)
     """
@@ -56,10 +56,12 @@ def required_literals(pattern: re.Pattern) -> tuple[str, ...] | None:
         _literal_runs(parsed, runs, branches, sre_parse)
     except Exception:  # noqa: BLE001 - an unreadable parse only costs the shortcut
         return None
-    best = max(runs, key=len, default="")
-    if len(best) >= 3 or (len(best) == 2 and not branches):
-        return (best,)
-    return branches[0] if branches else None
+    # Candidates: the longest single run, or one alternation's literals. Longer literals are
+    # rarer in text, so take the candidate whose shortest literal is longest ("This article was
+    # written by AI" is tested by "written/generated/...", not by "his ", found in most texts).
+    candidates = [(max(runs, key=len, default=""),)] + branches
+    best = max(candidates, key=lambda literals: min(len(x) for x in literals))
+    return best if min(len(x) for x in best) >= 2 else None
 
 
 def _literal_runs(sequence, runs: list[str], branches: list[tuple[str, ...]], sre_parse) -> None:
