@@ -1,7 +1,7 @@
 """How fast is the detector, and where does the time go? One command, one table.
 
     python benchmarks/bench.py                   # 2,000 documents, 5 runs (a few minutes)
-    python benchmarks/bench.py --docs 300 --runs 3 --skip-sizes 1000000   # quick check, < 1 min
+    python benchmarks/bench.py --quick           # 200 documents, 3 runs, no 1 MB row: < 1 min
 
 Measures, on documents sampled from ../shared/corpus with a fixed seed:
   - Detector.score_many in this process, and `detector scan --jsonl` in a subprocess over a temp
@@ -205,7 +205,13 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-sizes", type=int, nargs="*", default=[], metavar="BYTES",
                         help="document sizes to leave out of the size table (e.g. 1000000)")
     parser.add_argument("--top", type=int, default=15, help="features listed in the profile (default 15)")
+    parser.add_argument("--quick", action="store_true",
+                        help="a check in under a minute: --docs 200 --runs 3 --profile-docs 200 "
+                             "--skip-sizes 1000000")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.docs, args.runs, args.profile_docs = 200, 3, 200
+        args.skip_sizes = list(args.skip_sizes) + [1_000_000]
 
     from detector.api import MAX_DOCUMENT_BYTES, Detector
     from detector.model import default_model_path
