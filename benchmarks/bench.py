@@ -1,7 +1,7 @@
 """How fast is the detector, and where does the time go? One command, one table.
 
     python benchmarks/bench.py                   # 2,000 documents, 5 runs (a few minutes)
-    python benchmarks/bench.py --quick           # 200 documents, 3 runs, no 1 MB row: < 1 min
+    python benchmarks/bench.py --quick           # 200 documents, 3 runs, no 1 MB row: about a minute
 
 Measures, on documents sampled from ../shared/corpus with a fixed seed:
   - Detector.score_many in this process, and `detector scan --jsonl` in a subprocess over a temp
@@ -206,7 +206,7 @@ def main(argv=None) -> int:
                         help="document sizes to leave out of the size table (e.g. 1000000)")
     parser.add_argument("--top", type=int, default=15, help="features listed in the profile (default 15)")
     parser.add_argument("--quick", action="store_true",
-                        help="a check in under a minute: --docs 200 --runs 3 --profile-docs 200 "
+                        help="a check in about a minute: --docs 200 --runs 3 --profile-docs 200 "
                              "--skip-sizes 1000000")
     args = parser.parse_args(argv)
     if args.quick:
