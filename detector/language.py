@@ -39,11 +39,11 @@ def _foreign_function_words() -> frozenset[str]:
 
 def english_share(doc: Document) -> float:
     """Share of letter-words (excluding capitalised names) that are common English words."""
-    zipfs, words, lower = doc.zipfs, doc.words, doc.lower_words
+    zipfs, words, lower, starts = doc.zipfs, doc.words, doc.lower_words, doc.sentence_starts
     foreign = _foreign_function_words()
     known = total = 0
     for i, w in enumerate(words):
-        if not w.isalpha() or (w[:1].isupper() and i not in doc.sentence_starts):
+        if not w.isalpha() or (w[:1].isupper() and i not in starts):
             continue
         total += 1
         if zipfs[i] >= ENGLISH_ZIPF and lower[i] not in foreign:

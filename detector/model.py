@@ -111,15 +111,9 @@ class Model:
 
     # --- prediction ---------------------------------------------------------------------------
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities, columns in LABELS order, before priors.
-
-        One thread: the trees' OpenMP threads cost more to start than a batch of a few hundred
-        rows takes to predict, and they fight the worker processes of `detector filter`.
-        """
-        from threadpoolctl import threadpool_limits
-
-        with threadpool_limits(limits=1, user_api="openmp"):
-            return self.estimator.predict_proba(matrix)[:, self._columns]
+        """Calibrated probabilities, columns in LABELS order, before priors. (The scoring path
+        calls this under one OpenMP thread: see detector.api._one_thread.)"""
+        return self.estimator.predict_proba(matrix)[:, self._columns]
 
     def matrix(self, findings: Sequence[Sequence[Finding]], docs: Sequence | None = None) -> np.ndarray:
         """The model's input: hand-built features, then the n-gram model's probabilities."""

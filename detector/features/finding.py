@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from itertools import compress
 from typing import Callable, Iterable
 
 from detector.document import Document
@@ -62,17 +63,35 @@ class PhraseIndex:
             options.sort(key=len, reverse=True)  # longest match first
 
     def find(self, doc: Document, note: str = "") -> list[Span]:
+        """Matches left to right, longest first; after a match the scan resumes past its end.
+
+        Only words that open some phrase are visited: `compress` picks them out in C, where a
+        Python loop over every word cost more than the look-ups themselves.
+        """
         words, spans, out = doc.lower_words, doc.word_spans, []
-        i, n = 0, len(words)
         by_first = self._by_first
-        while i < n:
-            options = by_first.get(words[i])
-            if options:
-                for phrase in options:
-                    k = len(phrase)
-                    if tuple(words[i : i + k]) == phrase:
-                        out.append(Span(spans[i][0], spans[i + k - 1][1], note or " ".join(phrase)))
-                        i += k - 1
-                        break
-            i += 1
+        resume = 0  # first word not inside an earlier match
+        for i in compress(range(len(words)), map(by_first.__contains__, words)):
+            if i < resume:
+                continue
+            for phrase in by_first[words[i]]:
+                k = len(phrase)
+                if tuple(words[i : i + k]) == phrase:
+                    out.append(Span(spans[i][0], spans[i + k - 1][1], note or " ".join(phrase)))
+                    resume = i + k
+                    break
         return out
+
+    def matches_somewhere_from(self, doc: Document, first_word: int) -> bool:
+        """Could find() return a span starting at word `first_word` or later?
+
+        False only when no phrase matches at any of those words, taken one by one; then find()
+        has nothing there either. A cheap test that lets a caller who reads only the end of a
+        text skip the scan of the whole text.
+        """
+        words, by_first = doc.lower_words, self._by_first
+        for i in range(first_word, len(words)):
+            for phrase in by_first.get(words[i], ()):
+                if words[i : i + len(phrase)] == phrase:
+                    return True
+        return False

@@ -21,6 +21,11 @@ _MARKDOWN = re.compile(
 )
 
 
+# Every _MARKDOWN match contains one of these (in the order of the alternatives). Most texts
+# contain none, and substring tests are far cheaper than the regex scan they let us skip.
+_MARKDOWN_LITERALS = ("**", "__", "# ", "](", "* ", "- ", "• ")
+
+
 def markdown_markup(doc: Document) -> Finding:
     """Markdown in running text: **bold headings**, "## Heading", bullets, [links](url).
 
@@ -28,6 +33,8 @@ def markdown_markup(doc: Document) -> Finding:
     characters the text came from a model's raw output. Known false positives: forum posts and
     READMEs. Rate per 1,000 words.
     """
+    if not any(literal in doc.text for literal in _MARKDOWN_LITERALS):
+        return rate_finding((), doc)
     spans = [Span(m.start(), m.end(), "markdown markup") for m in _MARKDOWN.finditer(doc.text)]
     return rate_finding(spans, doc)
 
@@ -77,7 +84,9 @@ def specifics_per_sentence(doc: Document) -> Finding:
     starts = doc.sentence_starts
     count = 0
     for i, w in enumerate(doc.words):
-        if _NUMBER.search(w) or (i not in starts and w[:1].isupper()):
+        # Cheap test first; a word of letters only (isalpha) cannot hold a digit, so the regex
+        # runs only on the few words with digits, apostrophes or other marks.
+        if (w[:1].isupper() and i not in starts) or (not w.isalpha() and _NUMBER.search(w)):
             count += 1
     return Finding(count / len(doc.sentences))
 
@@ -120,7 +129,13 @@ def summary_ending(doc: Document) -> Finding:
     """
     if len(doc.sentences) < 3:
         return Finding(0.0)
-    tail_start = doc.sentences[-2].start
+    tail = doc.sentences[-2]
+    # Matches are found left to right over the whole text (an earlier match can hide a later
+    # overlapping one), so the tail cannot be scanned alone; but when no cue matches anywhere
+    # in the tail, the answer is 0 without that scan.
+    if not _closing_cues().matches_somewhere_from(doc, tail.first_word):
+        return Finding(0.0)
+    tail_start = tail.start
     spans = [s for s in doc.shared(_closing_matches) if s.start >= tail_start]
     return Finding(1.0 if spans else 0.0, tuple(spans[:2]))
 

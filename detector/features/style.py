@@ -24,20 +24,24 @@ def _alpha_lower(doc: Document):
             yield i, w
 
 
+def _alpha_lower_zipfs(doc: Document) -> list[float]:
+    """Zipf values of the _alpha_lower words; read by two features, computed once (doc.shared)."""
+    zipfs = doc.zipfs
+    return [zipfs[i] for i, _ in _alpha_lower(doc)]
+
+
 def mean_zipf(doc: Document) -> Finding:
     """Mean Zipf frequency of the lower-case words: low for rare vocabulary, high for plain words.
 
     Models prefer frequent, safe words; translation picks odd near-synonyms. Range ~3-7.
     """
-    zipfs = doc.zipfs
-    values = [zipfs[i] for i, _ in _alpha_lower(doc)]
+    values = doc.shared(_alpha_lower_zipfs)
     return Finding(statistics.fmean(values) if values else MISSING)
 
 
 def rare_word_share(doc: Document) -> Finding:
     """Share of lower-case words rarer than Zipf 3 (once per million), unknown words included."""
-    zipfs = doc.zipfs
-    values = [zipfs[i] for i, _ in _alpha_lower(doc)]
+    values = doc.shared(_alpha_lower_zipfs)
     if not values:
         return Finding(MISSING)
     return Finding(sum(1 for z in values if z < RARE_ZIPF) / len(values))
@@ -99,58 +103,74 @@ def moving_type_token_ratio(doc: Document) -> Finding:
     return Finding(statistics.fmean(ratios))
 
 
-def _punctuation_rate(pattern: re.Pattern):
+def _punctuation_rate(pattern: re.Pattern, needs: tuple[str, ...] = ()):
+    """Matches of `pattern` per word. `needs`: characters every match contains; when the text
+    has none of them the count is 0 without a regex scan."""
     def rate(doc: Document) -> Finding:
         if not doc.word_count:
             return Finding(MISSING)
+        if needs and not any(c in doc.text for c in needs):
+            return Finding(0 / doc.word_count)
         return Finding(len(pattern.findall(doc.text)) / doc.word_count)
     return rate
 
 
-_COMMA = re.compile(r",")
-_COLON_SEMICOLON = re.compile(r"[;:]")
+def _character_rate(characters: str):
+    """Occurrences of single characters per word: str.count gives the very count a one-character
+    regex class would find, without the regex engine."""
+    def rate(doc: Document) -> Finding:
+        if not doc.word_count:
+            return Finding(MISSING)
+        text = doc.text
+        return Finding(sum(text.count(c) for c in characters) / doc.word_count)
+    return rate
+
+
+# Commas, colons and semicolons, brackets, "!" and "?" are counted with str.count
+# (_character_rate); the patterns below need a regex.
 _DASH = re.compile(r"[—–]|\s-\s")
-_PAREN = re.compile(r"[()]")
-_EXCLAIM_QUESTION = re.compile(r"[!?]")
 _CONTRACTION = re.compile(r"\w['’](?:t|s|re|ve|ll|d|m)\b", re.IGNORECASE)
 
 
 def comma_rate(doc: Document) -> Finding:
     """Commas per word."""
-    return _punctuation_rate(_COMMA)(doc)
+    return _character_rate(",")(doc)
 
 
 def colon_semicolon_rate(doc: Document) -> Finding:
     """Colons and semicolons per word."""
-    return _punctuation_rate(_COLON_SEMICOLON)(doc)
+    return _character_rate(";:")(doc)
 
 
 def dash_rate(doc: Document) -> Finding:
     """Dashes per word (em/en dashes and spaced hyphens): a favourite of some models."""
-    return _punctuation_rate(_DASH)(doc)
+    return _punctuation_rate(_DASH, needs=("—", "–", "-"))(doc)
 
 
 def parenthesis_rate(doc: Document) -> Finding:
     """Brackets per word."""
-    return _punctuation_rate(_PAREN)(doc)
+    return _character_rate("()")(doc)
 
 
 def exclaim_question_rate(doc: Document) -> Finding:
     """Exclamation and question marks per word."""
-    return _punctuation_rate(_EXCLAIM_QUESTION)(doc)
+    return _character_rate("!?")(doc)
 
 
 def contraction_rate(doc: Document) -> Finding:
     """Contractions per word ("don't", "it's"): informal human writing vs formal rewrites.
     Possessive 's counts too; it is frequent in every class, so the difference is what matters."""
-    return _punctuation_rate(_CONTRACTION)(doc)
+    return _punctuation_rate(_CONTRACTION, needs=("'", "’"))(doc)
 
 
 def digit_share(doc: Document) -> Finding:
     """Share of words containing a digit: figures, dates, scores."""
     if not doc.word_count:
         return Finding(MISSING)
-    return Finding(sum(1 for w in doc.words if any(c.isdigit() for c in w)) / doc.word_count)
+    # A word of letters only (most words) holds no digit: Unicode letters and digits are
+    # disjoint categories, and isalpha() is one C call where the character loop is many.
+    return Finding(sum(1 for w in doc.words if not w.isalpha() and any(c.isdigit() for c in w))
+                   / doc.word_count)
 
 
 def capitalised_share(doc: Document) -> Finding:

@@ -1,0 +1,82 @@
+"""The shortcuts taken for speed must give the answers of the plain computation they replace.
+
+benchmarks/check_equivalence.py checks this on thousands of corpus documents; these tests pin
+the corner cases by name.
+"""
+import re
+
+from detector.document import Document, _clean_layout
+from detector.features import boilerplate, generation, style
+from detector.features.finding import PhraseIndex
+
+
+def test_required_literals_are_in_every_match():
+    cases = {
+        r"\(Tags ?to ?[Tt]ranslate\)": ("(Tagstotranslate)", "(Tags to translate)"),
+        r"\b(?:Previous|Next) (?:article|post)\b": ("Previous article", "Next post"),
+        r"\bnewsletters?\b": ("newsletter", "newsletters"),
+    }
+    for source, examples in cases.items():
+        literals = boilerplate.required_literals(re.compile(source))
+        assert literals, source
+        for example in examples:
+            assert re.search(source, example)
+            assert any(literal in example for literal in literals), (source, example, literals)
+
+
+def test_required_literals_give_up_on_case_insensitive_patterns():
+    assert boilerplate.required_literals(re.compile(r"share this", re.IGNORECASE)) is None
+    assert boilerplate.required_literals(re.compile(r"(?i:share) this")) == (" this",)
+
+
+def test_lexicon_patterns_all_have_a_literal_and_it_occurs_in_their_matches():
+    text = ("Share This Article. Read More @ example.com TAGGED: Russia (Tagstotranslate) Russia "
+            "This article was written by AI. Previous article Next post")
+    for pattern, _kind, literals in boilerplate._patterns():
+        assert literals is not None, pattern.pattern
+        for m in pattern.finditer(text):
+            assert any(literal in m.group() for literal in literals), pattern.pattern
+
+
+def test_overlapping_furniture_counts_once_and_quoted_furniture_not_at_all():
+    doc = Document.from_text('Body text here. Share this article Share this: and a quote "Read more: no".')
+    found = boilerplate.boilerplate_matches(doc)
+    notes = [s.note for spans in found.values() for s in spans]
+    assert notes == ["widget: Share this article", "widget: Share this:"]
+
+
+def test_boilerplate_share_counts_words_inside_matches():
+    doc = Document.from_text("ADVERTISEMENT ADVERTISEMENT one two")
+    assert boilerplate.boilerplate_share(doc) == 0.5
+
+
+def test_phrase_index_resumes_after_a_match():
+    index = PhraseIndex(["a b", "b c", "c d"])
+    doc = Document.from_text("a b c d")
+    # "a b" is taken, so "b c" (overlapping) is not; "c d" starts after it and is found.
+    assert [s.note for s in index.find(doc)] == ["a b", "c d"]
+    assert index.matches_somewhere_from(doc, 2)
+    assert not PhraseIndex(["x y"]).matches_somewhere_from(doc, 0)
+
+
+def test_summary_ending_reads_the_last_two_sentences():
+    closing = "The talks went on. The minister left. Officials met again. Ultimately, it remains to be seen."
+    early = "Ultimately, it remains to be seen. The talks went on. The minister left. Officials met again."
+    assert generation.summary_ending(Document.from_text(closing)).value == 1.0
+    assert generation.summary_ending(Document.from_text(early)).value == 0.0
+
+
+def test_layout_cleaning_collapses_only_what_changes():
+    assert _clean_layout("a  b\tc\u00a0d e") == "a b c d e"
+    assert _clean_layout("a \n\n\n\n b") == "a\n\nb"
+
+
+def test_punctuation_rates_count_characters():
+    doc = Document.from_text("Yes, (really): no; why? Stop! It's a well - known x—y.")
+    assert style.comma_rate(doc).value == 1 / doc.word_count
+    assert style.parenthesis_rate(doc).value == 2 / doc.word_count
+    assert style.colon_semicolon_rate(doc).value == 2 / doc.word_count
+    assert style.exclaim_question_rate(doc).value == 2 / doc.word_count
+    assert style.dash_rate(doc).value == 2 / doc.word_count
+    assert style.contraction_rate(doc).value == 1 / doc.word_count
+    assert style.digit_share(Document.from_text("In 2024 the 3rd of x")).value == 2 / 6
