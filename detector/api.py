@@ -121,7 +121,7 @@ def prepare(payload: str | bytes | Exception) -> Document | Verdict:
         return Verdict.failed(_describe(payload))
     if isinstance(payload, bytes):
         if len(payload) > MAX_DOCUMENT_BYTES:
-            return Verdict.failed(_too_large(len(payload)))
+            return Verdict.failed(_too_large())
         try:
             payload, _encoding = decode_bytes(payload)
         except DecodeError as exc:
@@ -129,7 +129,7 @@ def prepare(payload: str | bytes | Exception) -> Document | Verdict:
     if not isinstance(payload, str):
         return Verdict.failed(f"expected text, got {type(payload).__name__}")
     if len(payload) > MAX_DOCUMENT_BYTES:
-        return Verdict.failed(_too_large(len(payload.encode("utf-8", "replace"))))
+        return Verdict.failed(_too_large())
     if not payload.strip():
         return Verdict.failed("empty document")
     doc = Document.from_text(payload)
@@ -141,8 +141,10 @@ def prepare(payload: str | bytes | Exception) -> Document | Verdict:
     return doc
 
 
-def _too_large(size: int) -> str:
-    return f"document too large ({size / 1e6:.1f} MB; limit {MAX_DOCUMENT_BYTES / 1e6:.0f} MB)"
+def _too_large() -> str:
+    # Readers stop at the limit (read_document reads MAX_DOCUMENT_BYTES + 1 bytes), so the true
+    # size is unknown here: say what is known.
+    return f"document too large (over the {MAX_DOCUMENT_BYTES / 1e6:.0f} MB limit)"
 
 
 def _describe(exc: Exception) -> str:

@@ -66,3 +66,12 @@ def test_to_dict_has_the_contract_shape(bundled):
     failed = bundled.score("", id="y").to_dict()
     assert failed == {"id": "y", "label": None, "scores": None, "flags": [], "evidence": [],
                       "error": "empty document"}
+
+
+def test_huge_file_is_refused_without_claiming_its_size(bundled, tmp_path):
+    """Only MAX_DOCUMENT_BYTES + 1 bytes are read, so the message states the limit, not a size."""
+    path = tmp_path / "huge.txt"
+    path.write_bytes(b"The council met on Monday. " * (20_000_000 // 27))
+    verdict = bundled.score_file(path)
+    assert verdict.label is None
+    assert verdict.error == f"document too large (over the {MAX_DOCUMENT_BYTES // 1_000_000} MB limit)"
