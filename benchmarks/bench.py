@@ -142,7 +142,7 @@ def profile_run(detector, texts: list[str]) -> dict[str, float]:
 
     clock = time.perf_counter
     spent: dict[str, float] = defaultdict(float)
-    all_findings = []
+    all_findings, all_docs = [], []
     for text in texts:
         t0 = clock()
         doc = Document.from_text(text)
@@ -164,6 +164,7 @@ def profile_run(detector, texts: list[str]) -> dict[str, float]:
         flags_for(doc, dict(zip(FEATURE_NAMES, findings)))
         spent["flags"] += clock() - t
         all_findings.append(tuple(findings))
+        all_docs.append(doc)
     # The model, in batches and on one thread as Detector runs it: the base predict_proba, and
     # what Model.predict adds to it (occlusion rows for evidence, priors, ranking).
     from detector.api import BATCH_SIZE
@@ -174,15 +175,22 @@ def profile_run(detector, texts: list[str]) -> dict[str, float]:
     except ImportError:  # a revision before the thread limit: profile it as it runs
         from contextlib import nullcontext as _one_thread
 
+    model = detector.model
     for start in range(0, len(all_findings), BATCH_SIZE):
         batch = all_findings[start : start + BATCH_SIZE]
+        docs = all_docs[start : start + BATCH_SIZE]
         with _one_thread():
             t = clock()
-            detector.model.probabilities(vectorise(batch))
+            matrix = model.matrix(batch, docs) if hasattr(model, "matrix") else vectorise(batch)
+            t0 = clock()
+            model.probabilities(matrix)
             t1 = clock()
-            detector.model.predict(batch)
+            model.predict(batch, docs) if hasattr(model, "matrix") else model.predict(batch)
             t2 = clock()
-        spent["model: predict_proba (base rows)"] += t1 - t
+        # The model's input: hand features plus, with a learned stage, shape n-grams hashed and
+        # passed through the n-gram model (detector/learned.py).
+        spent["model: input matrix (learned n-gram stage)"] += t0 - t
+        spent["model: predict_proba (base rows)"] += t1 - t0
         spent["model: predict beyond that (occlusion rows)"] += (t2 - t1) - (t1 - t)
     return spent
 
