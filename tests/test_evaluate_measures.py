@@ -89,3 +89,33 @@ def test_first_chars_cuts_back_to_a_whole_word():
     assert perturb.first_chars(text, limit=13) == "alpha beta"  # "gamma" would be cut to "ga"
     assert perturb.first_chars(text, limit=10) == "alpha beta"  # the cut falls on a space
     assert perturb.first_chars(text, limit=100) == text
+
+
+def test_ablation_rows_remove_exactly_one_family_each():
+    from detector.features import FAMILIES, FAMILY_OF, FEATURE_NAMES
+    from training.evaluate import ablation_variants
+
+    rows = {v.name: v for v in ablation_variants()}
+    assert rows["model (fit_pipeline defaults)"].columns is None
+    for family in FAMILIES:
+        kept = {FEATURE_NAMES[i] for i in rows[f"without {family}"].columns}
+        assert kept == {n for n in FEATURE_NAMES if FAMILY_OF[n] != family}
+
+
+def test_fit_pipeline_accepts_a_column_subset():
+    """The ablation slices the hand-feature matrix itself; fit_pipeline must take any width."""
+    from training.dataset import Record
+    from training.evaluate import Variant, fit, label_of, Data
+
+    rng = np.random.default_rng(0)
+    labels = [O, P, M, A] * 120  # enough rows for min_samples_leaf=40 in 3 calibration folds
+    records = [Record(id=str(i), text="x", label=l, kind=l, source=f"s{i % 2}", generator="",
+                      story=f"story{i}", domain="") for i, l in enumerate(labels)]
+    hand = rng.normal(size=(len(records), 6))
+    hand[:, 0] += np.array([[O, P, M, A].index(l) for l in labels]) * 3  # column 0 tells the label
+    data = Data(records, hand, np.arange(len(records)), np.arange(len(records)))
+    variant = Variant("two columns", columns=(0, 3))
+    pipeline = fit(data, data.train, variant)
+    probs = pipeline.predict_proba(records, variant.hand(hand))
+    assert probs.shape == (len(records), 4)
+    assert (label_of(probs) == np.array(labels)).mean() > 0.9
