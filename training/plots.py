@@ -98,5 +98,7 @@ def per_source(sources: list[str], series: dict[str, list[float | None]], path: 
     ax.set_xticks(x, sources, rotation=20, ha="right")
     ax.set_ylim(0, 1.12)
     ax.set_title(title)
-    ax.legend(loc="lower left", fontsize=8, ncol=len(names) + 1)
+    # Below the axes: inside, the legend would hide the low bars that matter most.
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize=8, ncol=min(len(names) + 1, 3),
+              frameon=False)
     return _save(fig, path)

@@ -284,14 +284,15 @@ def firing_section(results: dict) -> list[str]:
     out = ["## Feature firing rates (train split)", "",
            "Share of training documents of each label where the feature is non-zero. A feature that "
            "(almost) never fires gets no weight from the classifier (design.md, \"Signals the corpus "
-           f"cannot teach\"): rows marked *rare* fire in under 0.5% of every label. 'spans' marks features "
-           f"that returned evidence spans on a probe of {firing['probe_documents']} documents "
-           "(training documents and samples/); 'prior' lists the documented priors (priors.tsv).", ""]
+           f"cannot teach\"): rows marked *rare* fire in under 0.5% of every label. 'spans seen' marks "
+           f"features that returned evidence spans on a probe of {firing['probe_documents']} documents "
+           "(training documents and samples/; a rare feature may bear spans without any probe "
+           "document showing one); 'prior' lists the documented priors (priors.tsv).", ""]
     rows = []
     for r in firing["features"]:
         rows.append([r["feature"], r["family"]] + [_pct(r["rates"][l]) for l in LABELS]
                     + ["yes" if r["spans"] else "", "*rare*" if r["rare"] else "", "; ".join(r["priors"])])
-    out += _table(["feature", "family"] + [SHORT[l] for l in LABELS] + ["spans", "", "prior"], rows)
+    out += _table(["feature", "family"] + [SHORT[l] for l in LABELS] + ["spans seen", "", "prior"], rows)
     rare = [r["feature"] for r in firing["features"] if r["rare"]]
     unprotected = [r["feature"] for r in firing["features"] if r["rare"] and not r["priors"]]
     out += [f"Rare in the corpus: {', '.join(rare) or 'none'}.", "",
