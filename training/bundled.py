@@ -1,0 +1,57 @@
+"""The shipped model file measured on the corpus's test split, against the figures on its card.
+
+Used by the evaluation report and by tests/test_card_metrics.py. This is the one place that
+turns hand-feature rows into the bundled model's probabilities the way detector.api does
+(model probabilities, then the documented priors of detector/lexicons/priors.tsv); if the
+model's input changes (e.g. learned features that need the text), change it here.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from detector.features import FEATURE_NAMES
+from detector.model import Model, apply_priors, priors
+from detector.verdict import LABELS
+from training import dataset
+
+
+def probabilities(model: Model, records: list[dataset.Record], hand: np.ndarray,
+                  with_priors: bool = True) -> np.ndarray:
+    """The bundled model's probabilities (LABELS order) for these records' feature rows.
+
+    with_priors=False gives what the card's figures measure (the fitted pipeline alone);
+    with_priors=True gives what `detector scan` reports.
+    """
+    base = model.probabilities(hand)
+    if not with_priors:
+        return base
+    # A prior fires when its feature's value is > 0, as in detector.model._fired_priors
+    # (NaN, "not measurable", compares False).
+    columns = [(prior, FEATURE_NAMES.index(prior.feature)) for prior in priors()]
+    out = base.copy()
+    for d in range(len(base)):
+        fired = [prior for prior, c in columns if hand[d, c] > 0]
+        if fired:
+            out[d] = apply_priors(base[d], fired)
+    return out
+
+
+def test_split_check(records: list[dataset.Record], hand: np.ndarray, model: Model | None = None) -> dict:
+    """The card's test-split figures and the same figures recomputed from the model file, with
+    and without priors. `records`/`hand` are the test-split documents and their feature rows."""
+    from training.train import metrics
+
+    model = model or Model.load()
+    y = np.array([r.label for r in records])
+    out = {"card": model.card.get("metrics", {}).get("test_split")}
+    for name, with_priors in (("recomputed", False), ("with_priors", True)):
+        probs = probabilities(model, records, hand, with_priors=with_priors)
+        out[name] = metrics(y, np.asarray(LABELS)[probs.argmax(axis=1)])
+    return out
+
+
+def test_split_features(corpus=dataset.DEFAULT_CORPUS, jobs: int | None = None):
+    """(records, hand rows) of the test split, features cached under training/cache/."""
+    records = [r for r in dataset.read_corpus(corpus) if dataset.is_test_story(r.story)]
+    hand = dataset.cached_features("test-split", [r.text for r in records], jobs=jobs)
+    return records, hand
