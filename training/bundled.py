@@ -22,7 +22,7 @@ def probabilities(model: Model, records: list[dataset.Record], hand: np.ndarray,
     with_priors=False gives what the card's figures measure (the fitted pipeline alone);
     with_priors=True gives what `detector scan` reports.
     """
-    base = model.probabilities(hand)
+    base = model.probabilities(model_input(model, records, hand))
     if not with_priors:
         return base
     # A prior fires when its feature's value is > 0, as in detector.model._fired_priors
@@ -34,6 +34,17 @@ def probabilities(model: Model, records: list[dataset.Record], hand: np.ndarray,
         if fired:
             out[d] = apply_priors(base[d], fired)
     return out
+
+
+def model_input(model: Model, records: list[dataset.Record], hand: np.ndarray) -> np.ndarray:
+    """Hand-feature rows plus, when the model has a learned stage, its n-gram probabilities:
+    the same matrix detector.model.Model.matrix builds from documents."""
+    if model.ngram_model is None:
+        return hand
+    from detector.model import ngram_probabilities
+
+    grams = dataset.ngram_rows([r.text for r in records], cache_name="test-split")
+    return np.hstack([hand, ngram_probabilities(model.ngram_model, grams)])
 
 
 def test_split_check(records: list[dataset.Record], hand: np.ndarray, model: Model | None = None) -> dict:

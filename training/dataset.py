@@ -191,12 +191,13 @@ def _corpus_ngrams(corpus: Path):
     return matrix, {hashlib.sha1(t.encode("utf-8")).digest(): i for i, t in enumerate(texts)}
 
 
-def ngram_rows(texts: list[str], corpus: Path = DEFAULT_CORPUS):
-    """N-gram rows of these texts: corpus texts from the cache when it exists, others computed."""
+def ngram_rows(texts: list[str], corpus: Path = DEFAULT_CORPUS, cache_name: str | None = None):
+    """N-gram rows of these texts: corpus texts from the whole-corpus cache when train.py made
+    it, others computed (and cached under `cache_name` when given)."""
     import scipy.sparse as sp
 
     if not (CACHE_DIR.exists() and any(CACHE_DIR.glob(f"corpus-ngrams-{ngram_fingerprint()}-*.npz"))):
-        return ngram_matrix(texts).tocsr()
+        return cached_ngrams(cache_name, texts) if cache_name else ngram_matrix(texts).tocsr()
     try:
         matrix, index = _corpus_ngrams(corpus)
     except FileNotFoundError:
