@@ -88,7 +88,7 @@ def pronoun_gender(doc: Document) -> Finding:
         own_first = sentence_first[i]
         for j in range(i - 1, window_start[i] - 1, -1):
             if j < own_first and _name_follows(doc, i, sentence_end[i]):
-                break  # "In addition to his talks, Lavrov ...": the name comes after the pronoun
+                break  # "In addition to his talks, Scholz ...": the name comes after the pronoun
             lj, wj = lower[j], words[j]
             if lj in _GENDERED:
                 if j in fired and _GENDERED[lj] == gender:
@@ -140,7 +140,7 @@ def looks_like_typo(word: str) -> bool:
 
 
 def dropped_capital(doc: Document) -> Finding:
-    """A proper noun in lower case ("akuyu" for Akkuyu, "kyiv", "moscow").
+    """A proper noun in lower case ("kyiv", "moscow", a transliterated name left lower-case).
 
     MT systems lose capitals when a name is rare in their training data or when they transliterate
     it. Fires on (a) a place name in lower case, (b) a rare word written both capitalised and in

@@ -138,7 +138,7 @@ def iter_groups(n: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
 
 
 # Second channel: documents that share several *rare* keys. A rewrite keeps the names and the
-# unusual words of its source ("Leodegar Tenga", "Akkuyu", "Geithner") even when it rewords every
+# unusual words of its source ("Leodegar Tenga", "Geithner") even when it rewords every
 # sentence; two different stories rarely share three such keys. A key is rare when at most
 # RARE_MAX_DOCS documents of the batch have it, so each key yields at most
 # RARE_MAX_DOCS * (RARE_MAX_DOCS - 1) / 2 pairs and the cost stays linear in the batch.
