@@ -11,6 +11,7 @@ Paragraphs are kept only for flags (a duplicated paragraph, a tail on its own li
 """
 from __future__ import annotations
 
+import bisect
 import math
 import re
 import unicodedata
@@ -189,8 +190,6 @@ class Document:
         sentences = []
         starts = [s for s, _ in self.word_spans]
         prev = 0
-        import bisect
-
         for cut in bounds + [len(text)]:
             chunk = text[prev:cut]
             lead = len(chunk) - len(chunk.lstrip())

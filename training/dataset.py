@@ -70,49 +70,64 @@ def corpus_fingerprint(corpus: Path) -> dict[str, dict]:
     return out
 
 
-def code_fingerprint() -> str:
-    """Hash of what feature values depend on (document parsing, features, lexicons): the feature
-    cache is valid while it is unchanged."""
-    root = Path(__file__).resolve().parent.parent / "detector"
+_DETECTOR = Path(__file__).resolve().parent.parent / "detector"
+
+
+def _fingerprint(files: list[Path]) -> str:
     digest = hashlib.sha256()
-    files = [root / "document.py", root / "lexicon.py"]
-    files += list((root / "features").glob("*.py")) + list((root / "lexicons").glob("*"))
     for path in sorted(files):
-        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.relative_to(_DETECTOR).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
-def _vector(text: str) -> list[float]:
-    from detector.document import Document
-    from detector.features import extract
+def code_fingerprint() -> str:
+    """Hash of what feature values depend on (document parsing, features, lexicons): the feature
+    cache is valid while it is unchanged."""
+    return _fingerprint([_DETECTOR / "document.py", _DETECTOR / "lexicon.py",
+                         *(_DETECTOR / "features").glob("*.py"), *(_DETECTOR / "lexicons").glob("*")])
 
-    return [f.value for f in extract(Document.from_text(text))]
+
+def ngram_fingerprint() -> str:
+    """Hash of what the learned n-grams depend on (parsing, learned.py, the lexicons it reads)."""
+    lexicons = ("abbreviations.txt", "function_words.txt", "rewrite_register.txt", "reporting_verbs.txt")
+    return _fingerprint([_DETECTOR / "document.py", _DETECTOR / "lexicon.py", _DETECTOR / "learned.py",
+                         *(_DETECTOR / "lexicons" / name for name in lexicons)])
+
+
+def _texts_digest(texts: list[str]) -> str:
+    """Short hash of a list of texts: part of every cache file's name."""
+    digest = hashlib.sha256()
+    for t in texts:
+        digest.update(hashlib.sha1(t.encode("utf-8")).digest())
+    return digest.hexdigest()[:12]
+
+
+def _map_chunks(function, texts: list[str], jobs: int | None, chunk: int) -> list:
+    """function(list of texts) -> list, over chunks of texts and `jobs` processes, order kept."""
+    jobs = jobs or os.cpu_count() or 1
+    chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
+    if jobs == 1 or len(chunks) <= 1:
+        return [item for c in chunks for item in function(c)]
+    with get_context("fork").Pool(jobs) as pool:
+        return [item for part in pool.imap(function, chunks) for item in part]
 
 
 def _vectors(texts: list[str]) -> list[list[float]]:
-    return [_vector(t) for t in texts]
+    from detector.document import Document
+    from detector.features import extract
+
+    return [[f.value for f in extract(Document.from_text(t))] for t in texts]
 
 
 def feature_matrix(texts: list[str], jobs: int | None = None, chunk: int = 500) -> np.ndarray:
     """Features of many texts with the package's own extract(), over `jobs` processes."""
-    jobs = jobs or os.cpu_count() or 1
-    chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
-    if jobs == 1 or len(chunks) == 1:
-        rows = [row for c in chunks for row in _vectors(c)]
-    else:
-        with get_context("fork").Pool(jobs) as pool:
-            rows = [row for part in pool.imap(_vectors, chunks) for row in part]
-    return np.array(rows, dtype=np.float64)
+    return np.array(_map_chunks(_vectors, texts, jobs, chunk), dtype=np.float64)
 
 
 def cached_features(name: str, texts: list[str], jobs: int | None = None) -> np.ndarray:
     """feature_matrix, cached on disk under training/cache/ keyed by code and input."""
-    digest = hashlib.sha256()
-    for t in texts:
-        digest.update(hashlib.sha1(t.encode("utf-8")).digest())
-    key = f"{name}-{code_fingerprint()}-{digest.hexdigest()[:12]}.npy"
-    path = CACHE_DIR / key
+    path = CACHE_DIR / f"{name}-{code_fingerprint()}-{_texts_digest(texts)}.npy"
     if path.exists():
         return np.load(path)
     matrix = feature_matrix(texts, jobs=jobs)
@@ -121,19 +136,6 @@ def cached_features(name: str, texts: list[str], jobs: int | None = None) -> np.
     np.save(tmp, matrix)
     os.replace(tmp, path)
     return matrix
-
-
-def ngram_fingerprint() -> str:
-    """Hash of what the learned n-grams depend on (parsing, learned.py, lexicons)."""
-    root = Path(__file__).resolve().parent.parent / "detector"
-    digest = hashlib.sha256()
-    files = [root / "document.py", root / "lexicon.py", root / "learned.py"]
-    files += [root / "lexicons" / name for name in
-              ("abbreviations.txt", "function_words.txt", "rewrite_register.txt", "reporting_verbs.txt")]
-    for path in sorted(files):
-        digest.update(path.relative_to(root).as_posix().encode())
-        digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _ngrams(texts: list[str]) -> list[list[str]]:
@@ -147,24 +149,18 @@ def ngram_matrix(texts: list[str], jobs: int | None = None, chunk: int = 500):
     """Hashed shape n-grams (detector.learned) of many texts, as a sparse matrix."""
     from detector.learned import ngram_matrix as to_matrix
 
-    jobs = jobs or os.cpu_count() or 1
-    chunks = [texts[i : i + chunk] for i in range(0, len(texts), chunk)]
-    if jobs == 1 or len(chunks) <= 1:
-        grams = [g for c in chunks for g in _ngrams(c)]
-    else:
-        with get_context("fork").Pool(jobs) as pool:
-            grams = [g for part in pool.imap(_ngrams, chunks) for g in part]
-    return to_matrix(grams)
+    return to_matrix(_map_chunks(_ngrams, texts, jobs, chunk))
+
+
+def _ngram_cache_path(name: str, texts: list[str]) -> Path:
+    return CACHE_DIR / f"{name}-ngrams-{ngram_fingerprint()}-{_texts_digest(texts)}.npz"
 
 
 def cached_ngrams(name: str, texts: list[str], jobs: int | None = None):
     """ngram_matrix, cached on disk under training/cache/ keyed by code and input."""
     import scipy.sparse as sp
 
-    digest = hashlib.sha256()
-    for t in texts:
-        digest.update(hashlib.sha1(t.encode("utf-8")).digest())
-    path = CACHE_DIR / f"{name}-ngrams-{ngram_fingerprint()}-{digest.hexdigest()[:12]}.npz"
+    path = _ngram_cache_path(name, texts)
     if path.exists():
         return sp.load_npz(path).tocsr()
     matrix = ngram_matrix(texts, jobs=jobs).tocsr()
@@ -181,10 +177,7 @@ def _corpus_ngrams(corpus: Path):
     import scipy.sparse as sp
 
     texts = [r.text for r in read_corpus(corpus)]
-    digest = hashlib.sha256()
-    for t in texts:
-        digest.update(hashlib.sha1(t.encode("utf-8")).digest())
-    path = CACHE_DIR / f"corpus-ngrams-{ngram_fingerprint()}-{digest.hexdigest()[:12]}.npz"
+    path = _ngram_cache_path("corpus", texts)
     if not path.exists():
         raise FileNotFoundError(path)
     matrix = sp.load_npz(path).tocsr()
@@ -196,6 +189,7 @@ def ngram_rows(texts: list[str], corpus: Path = DEFAULT_CORPUS, cache_name: str 
     it, others computed (and cached under `cache_name` when given)."""
     import scipy.sparse as sp
 
+    # A glob first: reading the corpus to find out that no cache exists costs seconds.
     if not (CACHE_DIR.exists() and any(CACHE_DIR.glob(f"corpus-ngrams-{ngram_fingerprint()}-*.npz"))):
         return cached_ngrams(cache_name, texts) if cache_name else ngram_matrix(texts).tocsr()
     try:
@@ -206,15 +200,8 @@ def ngram_rows(texts: list[str], corpus: Path = DEFAULT_CORPUS, cache_name: str 
     missing = [i for i, r in enumerate(rows) if r is None]
     if not missing:
         return matrix[rows]
-    computed = ngram_matrix([texts[i] for i in missing]).tocsr()
-    parts, k = [], 0
-    for i, r in enumerate(rows):
-        if r is None:
-            parts.append(computed[k])
-            k += 1
-        else:
-            parts.append(matrix[r])
-    return sp.vstack(parts).tocsr()
+    computed = iter(ngram_matrix([texts[i] for i in missing]).tocsr())
+    return sp.vstack([next(computed) if r is None else matrix[r] for r in rows]).tocsr()
 
 
 def split(records: list[Record]) -> tuple[list[int], list[int]]:
