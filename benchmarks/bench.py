@@ -172,7 +172,7 @@ def profile_run(detector, texts: list[str]) -> dict[str, float]:
 
     try:
         from detector.api import _one_thread
-    except ImportError:  # a revision before the thread limit: profile it as it runs
+    except ImportError:  # no thread limit in this revision (numpy model, no OpenMP): none needed
         from contextlib import nullcontext as _one_thread
 
     model = detector.model

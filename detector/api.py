@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import gzip
 import os
-from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -84,8 +83,7 @@ class Detector:
             by_name = dict(zip(FEATURE_NAMES, findings))
             flags, flag_spans = flags_for(doc, by_name)
             prepared.append((pos, doc_id, doc, findings, flags, flag_spans))
-        with _one_thread():
-            predictions = self.model.predict([p[3] for p in prepared], [p[2] for p in prepared])
+        predictions = self.model.predict([p[3] for p in prepared], [p[2] for p in prepared])
         for (pos, doc_id, doc, findings, flags, flag_spans), (probs, pushes) in zip(prepared, predictions):
             scores = {label: float(p) for label, p in zip(LABELS, probs)}
             label = LABELS[int(probs.argmax())]
@@ -93,26 +91,6 @@ class Detector:
             verdicts[pos] = Verdict(label=label, scores=scores, flags=flags, evidence=evidence,
                                     id=doc_id, text=doc.text)
         return verdicts  # type: ignore[return-value]
-
-
-@lru_cache(maxsize=1)
-def _threadpools():
-    from threadpoolctl import ThreadpoolController  # a scikit-learn dependency
-
-    return ThreadpoolController()
-
-
-def _one_thread():
-    """Run the model on one OpenMP thread.
-
-    The gradient-boosted model is thousands of small trees (3 calibration folds x 400 rounds x 4
-    classes), and scikit-learn starts an OpenMP parallel region for each tree: with 256 rows
-    the thread start-up costs more than the work. Measured on 256 rows: 20x less CPU on one
-    thread, and up to 25x less wall time when other processes share the cores. Predictions are
-    per row, so the numbers are the same. The limit is lifted when the block ends, so callers'
-    own thread settings are untouched. The controller is built once (it scans loaded libraries).
-    """
-    return _threadpools().limit(limits=1, user_api="openmp")
 
 
 def prepare(payload: str | bytes | Exception) -> Document | Verdict:

@@ -7,13 +7,17 @@ Punctuation is kept. What remains is syntax and register: "the attack had people
 "the w4 had people w4", "Additionally , C C w5 that" - patterns of translation and of model
 prose that carry over to unseen topics and sources.
 
-The n-grams are hashed (no vocabulary to store) and a linear model turns them into one
+The n-grams are hashed (no vocabulary to store) with integer arithmetic over token ids, in numpy
+(no n-gram strings are built), and a linear model turns them into one
 probability per label; those four numbers join the hand-built features (model.py).
 """
 from __future__ import annotations
 
 import math
+import zlib
 from functools import lru_cache
+
+import numpy as np
 
 from detector import lexicon
 from detector.document import Document, english_frequencies
@@ -24,8 +28,9 @@ from detector.document import Document, english_frequencies
 KEEP_ZIPF = 5.0
 # N-gram orders over the shape sequence.
 NGRAM_ORDERS = (1, 2, 3)
-# Hash space: 2^18 buckets; collisions are rare at the ~60,000 distinct n-grams of the corpus.
-HASH_FEATURES = 1 << 18
+# Hash space: 2^18 columns; collisions are rare at the ~60,000 distinct n-grams of the corpus.
+HASH_BITS = 18
+HASH_FEATURES = 1 << HASH_BITS
 # Longest run of characters between two words kept as punctuation tokens (longer gaps are cut).
 MAX_GAP = 4
 
@@ -70,28 +75,54 @@ def shape_tokens(doc: Document) -> list[str]:
     return out
 
 
-def ngrams(doc: Document) -> list[str]:
-    """Hashed-vectoriser input: every n-gram of the shape sequence, joined by spaces."""
-    tokens = shape_tokens(doc)
-    grams = []
-    for n in NGRAM_ORDERS:
-        for i in range(len(tokens) - n + 1):
-            grams.append(" ".join(tokens[i : i + n]))
-    return grams
+def hashed_row(doc: Document) -> tuple[np.ndarray, np.ndarray]:
+    """The document's shape n-grams (orders NGRAM_ORDERS) hashed into HASH_FEATURES columns:
+    (sorted column indices, l2-normalised counts). Empty arrays for a text without words."""
+    return row_of_tokens(shape_tokens(doc))
 
 
-@lru_cache(maxsize=1)
-def hasher():
-    """The (stateless) vectoriser: n-gram strings -> sparse counts, l2-normalised."""
-    from sklearn.feature_extraction.text import HashingVectorizer
+def row_of_tokens(tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.fromiter((_token_id(t) for t in tokens), dtype=np.uint64, count=len(tokens))
+    hashes = []
+    gram = ids
+    for n in range(1, max(NGRAM_ORDERS) + 1):
+        if n > 1:  # the n-gram ending at i extends the (n-1)-gram ending at i-1
+            gram = gram[:-1] * _COMBINE + ids[n - 1:]
+        if n in NGRAM_ORDERS and len(gram):
+            hashes.append(_mix(gram + np.uint64(n)))
+    if not hashes:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
+    columns = (np.concatenate(hashes) >> np.uint64(64 - HASH_BITS)).astype(np.int64)
+    columns, counts = np.unique(columns, return_counts=True)
+    values = counts.astype(np.float64)
+    return columns, values / np.sqrt((values * values).sum())
 
-    return HashingVectorizer(analyzer=_identity, n_features=HASH_FEATURES, alternate_sign=False,
-                             norm="l2")
+
+# Why not Python's hash(): it changes between processes. crc32 is in the standard library and
+# fast in C; a token's id is computed once per process (the shape vocabulary is a few thousand).
+_COMBINE = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (the golden ratio's bits)
 
 
-def _identity(grams: list[str]) -> list[str]:
-    return grams
+@lru_cache(maxsize=1 << 16)
+def _token_id(token: str) -> int:
+    return zlib.crc32(token.encode("utf-8")) + 1
 
 
-def ngram_matrix(docs_ngrams: list[list[str]]):
-    return hasher().transform(docs_ngrams)
+def _mix(h: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser: every input bit reaches the top bits the column is taken from."""
+    with np.errstate(over="ignore"):
+        h = h ^ (h >> np.uint64(30))
+        h = h * np.uint64(0xBF58476D1CE4E5B9)
+        h = h ^ (h >> np.uint64(27))
+        h = h * np.uint64(0x94D049BB133111EB)
+        return h ^ (h >> np.uint64(31))
+
+
+def ngram_matrix(rows: list[tuple[np.ndarray, np.ndarray]]):
+    """Rows from hashed_row as a scipy CSR matrix (training: scikit-learn's input)."""
+    import scipy.sparse as sp
+
+    indptr = np.concatenate([[0], np.cumsum([len(c) for c, _ in rows])]).astype(np.int64)
+    columns = np.concatenate([c for c, _ in rows]) if rows else np.empty(0, dtype=np.int64)
+    values = np.concatenate([v for _, v in rows]) if rows else np.empty(0)
+    return sp.csr_matrix((values, columns, indptr), shape=(len(rows), HASH_FEATURES))

@@ -1,14 +1,16 @@
 """The trained model: load (checksum-verified), vectorise, predict, apply priors, rank evidence.
 
-A model file is a joblib pickle, and unpickling can run code: load only model files you trust.
-The bundled model's sha256 is stored in its card (model.json) and checked before unpickling, and
-the card's feature list must equal the code's FEATURE_NAMES.
+A model file is an .npz of plain arrays (detector/inference.py computes with them; no pickle, so
+loading a file cannot run code, and no scikit-learn import at scoring time). The bundled model's
+sha256 is stored in its card (model.json) and checked before loading, and the card's feature list
+must equal the code's FEATURE_NAMES.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import math
+import zipfile
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -19,9 +21,11 @@ import numpy as np
 
 from detector import lexicon
 from detector.features import FEATURE_NAMES, Finding
+from detector.inference import (Forest, Isotonic, LinearOvR, forest_from_arrays,
+                                linear_from_arrays)
 from detector.verdict import LABELS
 
-DEFAULT_MODEL = "model.joblib"
+DEFAULT_MODEL = "model.npz"
 # A feature moves the verdict if hiding it lowers the winning label's log-odds by this much
 # (0.1 = odds x 1.1). Log-odds, not probability: once a verdict is certain (p = 0.999) hiding one
 # of several artefacts barely moves the probability, but still moves the odds.
@@ -62,7 +66,7 @@ def sha256_of(path: Path) -> str:
 
 
 def card_path_for(model_path: Path) -> Path:
-    """model.joblib -> model.json: the card sits beside the model with the same stem."""
+    """model.npz -> model.json: the card sits beside the model with the same stem."""
     return model_path.with_suffix(".json")
 
 
@@ -71,23 +75,23 @@ def default_model_path() -> Path:
 
 
 class Model:
-    """A fitted classifier over FEATURE_NAMES with its card."""
+    """A fitted classifier over FEATURE_NAMES (and, optionally, the learned n-gram stage), with
+    its card."""
 
-    def __init__(self, estimator, labels: Sequence[str], baseline: np.ndarray, card: dict,
-                 ngram_model=None):
-        self.estimator = estimator
-        self.ngram_model = ngram_model  # learned shape n-grams (detector.learned), or None
+    def __init__(self, forest: Forest, isotonic: Isotonic, classes: Sequence[str], labels: Sequence[str],
+                 baseline: np.ndarray, card: dict, ngram_model: LinearOvR | None = None,
+                 ngram_classes: Sequence[str] = ()):
+        self.forest, self.isotonic = forest, isotonic
         self.labels = tuple(labels)
         self.baseline = baseline  # per-feature value that means "nothing seen" (training median)
         self.card = card
-        # Column of each label in estimator.predict_proba output.
-        classes = list(estimator.classes_)
-        self._columns = [classes.index(label) for label in self.labels]
+        # Column of each label in the forest's and the n-gram model's outputs.
+        self._columns = [list(classes).index(label) for label in self.labels]
+        self.ngram_model = ngram_model  # learned shape n-grams (detector.learned), or None
+        self._ngram_columns = [list(ngram_classes).index(label) for label in self.labels] if ngram_model else []
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Model":
-        import joblib
-
         model_path = Path(path) if path else default_model_path()
         card_path = card_path_for(model_path)
         if not model_path.is_file():
@@ -103,17 +107,28 @@ class Model:
             missing = set(FEATURE_NAMES) ^ set(card.get("features", ()))
             raise ModelError(f"{card_path} lists other features than this code computes "
                              f"(differences: {sorted(missing) or 'order'}); retrain the model")
-        bundle = joblib.load(model_path)
-        if tuple(bundle["features"]) != FEATURE_NAMES:
+        try:
+            with np.load(model_path, allow_pickle=False) as npz:
+                arrays = {name: npz[name] for name in npz.files}
+        except (ValueError, OSError, zipfile.BadZipFile) as exc:
+            raise ModelError(f"{model_path} is not a model file of this version "
+                             f"(an .npz written by training/train.py): {exc}") from None
+        if tuple(str(f) for f in arrays.get("features", ())) != FEATURE_NAMES:
             raise ModelError(f"{model_path} was trained on other features; retrain the model")
-        return cls(bundle["estimator"], bundle["labels"], np.asarray(bundle["baseline"]), card,
-                   bundle.get("ngram_model"))
+        labels = [str(label) for label in arrays["labels"]]
+        forest, isotonic = forest_from_arrays(arrays, classes=len(arrays["forest.classes"]))
+        return cls(forest, isotonic, [str(c) for c in arrays["forest.classes"]], labels,
+                   np.asarray(arrays["baseline"], dtype=np.float64), card,
+                   linear_from_arrays(arrays), [str(c) for c in arrays.get("ngram.classes", ())])
 
     # --- prediction ---------------------------------------------------------------------------
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
-        """Calibrated probabilities, columns in LABELS order, before priors. (The scoring path
-        calls this under one OpenMP thread: see detector.api._one_thread.)"""
-        return self.estimator.predict_proba(matrix)[:, self._columns]
+        """Calibrated probabilities, columns in LABELS order, before priors."""
+        return self.isotonic.probabilities(self.forest.decision(matrix))[:, self._columns]
+
+    def ngram_probabilities(self, grams) -> np.ndarray:
+        """The n-gram stage's probabilities (LABELS order) of a sparse matrix of hashed rows."""
+        return self.ngram_model.predict_proba(grams)[:, self._ngram_columns]
 
     def matrix(self, findings: Sequence[Sequence[Finding]], docs: Sequence | None = None) -> np.ndarray:
         """The model's input: hand-built features, then the n-gram model's probabilities."""
@@ -122,8 +137,8 @@ class Model:
             return hand
         from detector import learned
 
-        grams = learned.ngram_matrix([learned.ngrams(doc) for doc in docs])
-        return np.hstack([hand, ngram_probabilities(self.ngram_model, grams)])
+        rows = [learned.hashed_row(doc) for doc in docs]
+        return np.hstack([hand, self.ngram_model.predict_rows(rows)[:, self._ngram_columns]])
 
     def predict(self, findings: Sequence[Sequence[Finding]], docs: Sequence | None = None):
         """For each document's findings: (probabilities after priors, ranked pushes).
@@ -200,12 +215,6 @@ def _same(a: float, b: float) -> bool:
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
     return abs(a - b) < 1e-9
-
-
-def ngram_probabilities(ngram_model, grams) -> np.ndarray:
-    """The n-gram model's probabilities, columns in LABELS order (the stacked features)."""
-    classes = list(ngram_model.classes_)
-    return ngram_model.predict_proba(grams)[:, [classes.index(label) for label in LABELS]]
 
 
 def vectorise(findings: Sequence[Sequence[Finding]]) -> np.ndarray:

@@ -43,13 +43,12 @@ def tiny_model(tmp_path_factory):
     training/train.py main() writes them. Returns (model path, pipeline, records, feature rows)."""
     import json
 
-    import joblib
     import numpy as np
 
     from detector.features import FAMILY_OF, FEATURE_NAMES
     from detector.model import card_path_for, sha256_of
     from detector.verdict import LABELS
-    from training import dataset, train
+    from training import dataset, export, train
 
     import synthetic
 
@@ -70,8 +69,8 @@ def tiny_model(tmp_path_factory):
         pipeline = train.fit_pipeline(records, hand)
     baseline = np.nanmedian(hand, axis=0)
     baseline = np.where(np.isnan(baseline), 0.0, baseline)
-    path = tmp_path_factory.mktemp("model") / "tiny.joblib"
-    joblib.dump({**pipeline.bundle(), "baseline": baseline.tolist()}, path, compress=3)
+    path = tmp_path_factory.mktemp("model") / "tiny.npz"
+    export.save(pipeline.arrays(baseline), path)
     card = {
         "model_file": path.name,
         "sha256": sha256_of(path),

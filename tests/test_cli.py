@@ -246,7 +246,7 @@ def test_bad_usage_exits_two(run, argv):
 
 
 def test_bad_model_path_exits_two(run, tmp_path):
-    code, out, err = run("scan", "--model", str(tmp_path / "none.joblib"), str(sample_files()[0]))
+    code, out, err = run("scan", "--model", str(tmp_path / "none.npz"), str(sample_files()[0]))
     assert code == cli.EXIT_USAGE
     assert out == ""
     assert "cannot load the model" in err and "not found" in err
@@ -257,7 +257,7 @@ def test_altered_model_exits_two(run, tiny_model, tmp_path):
 
     from detector.model import card_path_for
 
-    path = tmp_path / "m.joblib"
+    path = tmp_path / "m.npz"
     shutil.copy(tiny_model[0], path)
     shutil.copy(card_path_for(tiny_model[0]), card_path_for(path))
     with open(path, "ab") as handle:

@@ -208,3 +208,25 @@ def test_features_do_not_depend_on_line_breaks(text):
     a, b = _vector(text), _vector(broken)
     different = [name for name, x, y in zip(FEATURE_NAMES, a, b) if not _same(x, y)]
     assert not different, {n: (a[FEATURE_NAMES.index(n)], b[FEATURE_NAMES.index(n)]) for n in different}
+
+
+# --- the word list ---------------------------------------------------------------------------------
+def test_word_list_read_directly_equals_wordfreqs_own():
+    """document._read_cbpack skips `import wordfreq` at start-up; it must give wordfreq's numbers."""
+    from detector import document
+
+    direct, own = document._read_cbpack(), document._wordfreq_dict()
+    assert direct is not None and len(direct) == len(own) > 100_000
+    assert all(direct[word] == freq for word, freq in own.items())
+
+
+def test_word_list_falls_back_to_wordfreq_when_the_file_is_not_where_expected(monkeypatch):
+    from detector import document
+
+    monkeypatch.setattr(document, "WORDLIST_FILE", ("data", "no_such_list.msgpack.gz"))
+    assert document._read_cbpack() is None
+    document.english_frequencies.cache_clear()
+    try:
+        assert document.english_frequencies()["the"] > 0.01
+    finally:
+        document.english_frequencies.cache_clear()

@@ -6,17 +6,18 @@ import json
 import math
 import shutil
 
-import joblib
 import numpy as np
 import pytest
 
 from detector.api import Detector
 from detector.document import Document
 from detector.features import FEATURE_NAMES, extract
+from detector.inference import Forest, Isotonic
 from detector.model import Model, ModelError, apply_priors, card_path_for, priors, sha256_of, vectorise
 from detector.verdict import LABELS
 
 import synthetic
+from training import export
 
 BODY = ("The harbour will reopen on Monday, the port authority said. Ferries to the islands were "
         "cancelled for a second day after waves of up to six metres damaged the breakwater. "
@@ -115,9 +116,10 @@ def test_card_with_other_features_is_refused(tiny_model, tmp_path, change):
 
 def test_bundle_trained_on_other_features_is_refused(tiny_model, tmp_path):
     path = _copy(tiny_model[0], tmp_path / "m")
-    bundle = joblib.load(path)
-    bundle["features"] = list(reversed(bundle["features"]))
-    joblib.dump(bundle, path)
+    with np.load(path, allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    arrays["features"] = arrays["features"][::-1]
+    export.save(arrays, path)
     card_path = card_path_for(path)
     card = json.loads(card_path.read_text(encoding="utf-8"))
     card["sha256"] = sha256_of(path)  # the card is honest about the bytes; the bundle is not
@@ -135,21 +137,20 @@ def test_missing_card_is_refused(tiny_model, tmp_path):
 
 def test_missing_model_file_is_refused(tmp_path):
     with pytest.raises(ModelError, match="not found"):
-        Detector.load(tmp_path / "nothing.joblib")
+        Detector.load(tmp_path / "nothing.npz")
 
 
 # --- documented priors ---------------------------------------------------------------------------
-class _Undecided:
-    """An estimator that has no opinion: 0.25 for every label. Priors alone decide."""
-
-    classes_ = np.array(LABELS)
-
-    def predict_proba(self, matrix):
-        return np.full((len(matrix), len(LABELS)), 1.0 / len(LABELS))
-
-
 def _undecided_detector() -> Detector:
-    model = Model(_Undecided(), LABELS, np.zeros(len(FEATURE_NAMES)), card={"features": list(FEATURE_NAMES)})
+    """A model with no opinion: no trees, and every class calibrated to the same constant, so
+    0.25 for every label. Priors alone decide."""
+    empty = np.empty(0, dtype=np.int64)
+    forest = Forest(feature=empty, threshold=np.empty(0), missing_left=np.empty(0, dtype=bool),
+                    left=empty, right=empty, value=np.empty(0), roots=empty, tree_class=empty,
+                    baseline=np.zeros(len(LABELS)), depth=0)
+    flat = Isotonic(x=(np.array([-1.0, 1.0]),) * len(LABELS), y=(np.array([0.5, 0.5]),) * len(LABELS))
+    model = Model(forest, flat, LABELS, LABELS, np.zeros(len(FEATURE_NAMES)),
+                  card={"features": list(FEATURE_NAMES)})
     return Detector(model)
 
 

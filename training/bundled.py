@@ -41,10 +41,8 @@ def model_input(model: Model, records: list[dataset.Record], hand: np.ndarray) -
     the same matrix detector.model.Model.matrix builds from documents."""
     if model.ngram_model is None:
         return hand
-    from detector.model import ngram_probabilities
-
     grams = dataset.ngram_rows([r.text for r in records], cache_name="test-split")
-    return np.hstack([hand, ngram_probabilities(model.ngram_model, grams)])
+    return np.hstack([hand, model.ngram_probabilities(grams)])
 
 
 def test_split_check(records: list[dataset.Record], hand: np.ndarray, model: Model | None = None) -> dict:

@@ -138,11 +138,11 @@ def cached_features(name: str, texts: list[str], jobs: int | None = None) -> np.
     return matrix
 
 
-def _ngrams(texts: list[str]) -> list[list[str]]:
+def _ngrams(texts: list[str]) -> list:
     from detector.document import Document
-    from detector.learned import ngrams
+    from detector.learned import hashed_row
 
-    return [ngrams(Document.from_text(t)) for t in texts]
+    return [hashed_row(Document.from_text(t)) for t in texts]
 
 
 def ngram_matrix(texts: list[str], jobs: int | None = None, chunk: int = 500):

@@ -42,7 +42,9 @@ def scored(records, jobs: int) -> list:
     digest = hashlib.sha256()
     for r in records:
         digest.update(hashlib.sha1(r.text.encode("utf-8")).digest())
-    model_file = Path(__import__("detector").__file__).parent / "models" / "model.joblib"
+    from detector.model import default_model_path
+
+    model_file = default_model_path()
     key = f"link-verdicts-{sha256_of(model_file)[:12]}-{digest.hexdigest()[:12]}.pkl"
     path = dataset.CACHE_DIR / key
     if path.exists():

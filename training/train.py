@@ -3,7 +3,7 @@
     python -m training.train --corpus ../shared/corpus --out detector/models/
 
 Trains on the corpus's train split (stories whose hash puts them outside the test split),
-measures on the test split, and writes model.joblib with its card model.json. Fixed seeds: a
+measures on the test split, and writes model.npz with its card model.json. Fixed seeds: a
 rerun on the same corpus and code gives the same model.
 """
 from __future__ import annotations
@@ -58,16 +58,19 @@ def make_estimator(seed: int = SEED, calibration_groups=None):
     return CalibratedClassifierCV(base, method="isotonic", cv=calibration_groups or 3, ensemble=False)
 
 
-def sample_weights(labels: np.ndarray, sources: np.ndarray, kinds: np.ndarray | None = None) -> np.ndarray:
+def sample_weights(labels: np.ndarray, sources: np.ndarray, kinds: np.ndarray | None = None,
+                   translation_balance: float = 1.0) -> np.ndarray:
     """Weight each (source, label) cell equally within its label, then each label equally.
 
     Without this, sheepdog's 7,000 paraphrases define "paraphrased" and the model learns a
     source's topics; with it, every source that has a label speaks for it equally.
 
     With `kinds` (the corpus label, human_translated kept), a source's human translations weigh
-    as much in total as its machine translations of the same stories. Otherwise 9,500 machine
-    translations against 1,300 human ones teach "translated news -> machine_translated", and
-    about half of the human translations were called machine-translated.
+    as much in total as its machine translations of the same stories (translation_balance=1), or
+    part of the way there (the weight ratio raised to translation_balance: 0.5 = half way on a
+    log scale). Otherwise 9,500 machine translations against 1,300 human ones teach "translated
+    news -> machine_translated", and about half of the human translations were called
+    machine-translated.
     """
     weights = np.ones(len(labels))
     for label in np.unique(labels):
@@ -81,7 +84,7 @@ def sample_weights(labels: np.ndarray, sources: np.ndarray, kinds: np.ndarray | 
             human = (sources == source) & (kinds == "human_translated")
             machine = (sources == source) & (kinds == "machine_translated")
             if human.any() and machine.any():
-                weights[human] *= weights[machine].sum() / weights[human].sum()
+                weights[human] *= (weights[machine].sum() / weights[human].sum()) ** translation_balance
     weights *= len(labels) / weights.sum()
     return weights
 
@@ -117,8 +120,6 @@ class TrainedPipeline:
     def matrix(self, records: list[dataset.Record], hand: np.ndarray) -> np.ndarray:
         if self.ngram_model is None:
             return hand
-        from detector.model import ngram_probabilities
-
         grams = dataset.ngram_rows([r.text for r in records])
         return np.hstack([hand, ngram_probabilities(self.ngram_model, grams)])
 
@@ -128,10 +129,18 @@ class TrainedPipeline:
     def predict(self, records: list[dataset.Record], hand: np.ndarray) -> np.ndarray:
         return np.asarray(LABELS)[self.predict_proba(records, hand).argmax(axis=1)]
 
-    def bundle(self) -> dict:
-        """What goes into the model file (detector.model.Model.load reads it)."""
-        return {"estimator": self.estimator, "ngram_model": self.ngram_model,
-                "features": list(FEATURE_NAMES), "labels": list(LABELS)}
+    def arrays(self, baseline: np.ndarray) -> dict[str, np.ndarray]:
+        """What goes into the model file: the estimators as plain arrays (training/export.py;
+        detector.model.Model.load reads them). `baseline`: each feature's "nothing seen" value."""
+        from training import export
+
+        return export.arrays_of(self.estimator, self.ngram_model, FEATURE_NAMES, LABELS, baseline)
+
+
+def ngram_probabilities(ngram_model, grams) -> np.ndarray:
+    """A fitted n-gram model's probabilities, columns in LABELS order (the stacked features)."""
+    classes = list(ngram_model.classes_)
+    return ngram_model.predict_proba(grams)[:, [classes.index(label) for label in LABELS]]
 
 
 def make_ngram_model(seed: int = SEED):
@@ -143,7 +152,7 @@ def make_ngram_model(seed: int = SEED):
 
 
 def fit_pipeline(records: list[dataset.Record], hand: np.ndarray, seed: int = SEED,
-                 learned: bool = True, balance_translations: bool = False) -> TrainedPipeline:
+                 learned: bool = True, balance_translations: float = 0.0) -> TrainedPipeline:
     """Fit on these records (their hand-feature rows in `hand`, same order, any column subset
     when learned=False). learned=True stacks the n-gram model's out-of-fold probabilities.
 
@@ -156,13 +165,12 @@ def fit_pipeline(records: list[dataset.Record], hand: np.ndarray, seed: int = SE
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import GroupKFold
 
-    from detector.model import ngram_probabilities
-
     labels = np.array([r.label for r in records])
     sources = np.array([r.source for r in records])
     stories = np.array([r.story for r in records])
     weights = sample_weights(labels, sources,
-                             np.array([r.kind for r in records]) if balance_translations else None)
+                             np.array([r.kind for r in records]) if balance_translations else None,
+                             translation_balance=balance_translations)
     folds = list(GroupKFold(n_splits=3).split(hand, labels, groups=stories))
     ngram_model = None
     matrix = hand
@@ -194,12 +202,11 @@ def firing_rates(matrix: np.ndarray, labels: np.ndarray) -> dict:
 
 
 def library_versions() -> dict:
-    import joblib
     import sklearn
     import wordfreq
 
     return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__, "joblib": joblib.__version__,
+            "numpy": np.__version__,
             "wordfreq": getattr(wordfreq, "__version__", "unknown")}
 
 
@@ -208,16 +215,16 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=dataset.DEFAULT_CORPUS)
     parser.add_argument("--out", type=Path, default=Path("detector/models"))
-    parser.add_argument("--name", default="model", help="file stem: NAME.joblib and NAME.json")
+    parser.add_argument("--name", default="model", help="file stem: NAME.npz and NAME.json")
     parser.add_argument("--jobs", type=int, default=None, help="processes for feature extraction")
-    parser.add_argument("--balance-translations", action="store_true",
+    parser.add_argument("--balance-translations", type=float, default=0.0, metavar="FRACTION",
                         help="weigh human translations as much as machine translations "
                              "(fewer human translations called machine-translated, lower F1)")
     parser.add_argument("--limit", type=int, default=None,
                         help="train on at most this many documents (quick runs, tests)")
     args = parser.parse_args(argv)
 
-    import joblib
+    from training import export
 
     started = time.time()
     records = dataset.read_corpus(args.corpus)
@@ -245,10 +252,8 @@ def main(argv: list[str] | None = None) -> int:
     baseline = np.nanmedian(matrix[train_idx], axis=0)
     baseline = np.where(np.isnan(baseline), 0.0, baseline)
     args.out.mkdir(parents=True, exist_ok=True)
-    model_path = args.out / f"{args.name}.joblib"
-    tmp = model_path.with_suffix(".joblib.tmp")
-    joblib.dump({**pipeline.bundle(), "baseline": baseline.tolist()}, tmp, compress=3)
-    os.replace(tmp, model_path)
+    model_path = args.out / f"{args.name}.npz"
+    export.save(pipeline.arrays(baseline), model_path)
 
     card = {
         "model_file": model_path.name,

@@ -1,0 +1,133 @@
+"""The fitted model's arithmetic in numpy: boosted trees, isotonic calibration, a linear model.
+
+Training fits scikit-learn estimators (training/train.py); the model file holds their numbers
+as plain arrays (training/export.py writes them), and scoring computes with this module alone.
+Why not unpickle the estimators: importing scikit-learn costs ~2 s, more than scoring a thousand
+news documents, and unpickling a file can run code. An .npz of arrays loads in milliseconds and
+cannot. tests/test_inference.py checks that these functions give the estimators' own numbers.
+
+The formulas are scikit-learn's (1.4-1.9):
+- HistGradientBoostingClassifier.decision_function: baseline + the sum of each class's trees,
+  where a node sends a row left when its value is <= the node's threshold, and a missing value
+  (NaN) the way the node learnt in training (missing_go_to_left).
+- CalibratedClassifierCV(method="isotonic", ensemble=False).predict_proba: each class's raw score
+  through its isotonic step function (linear between thresholds, clipped at the ends), then the
+  row normalised to sum 1 (uniform if every class got 0).
+- SGDClassifier(loss="log_loss").predict_proba: one-vs-rest sigmoids of X @ coef.T + intercept,
+  normalised to sum 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Forest:
+    """All trees of a boosted multiclass model as flat node arrays.
+
+    Node i of tree t is at offsets[t] + i. A leaf points left and right to itself, so walking
+    every row through every tree for `depth` steps needs no per-row branching.
+    """
+
+    feature: np.ndarray        # int64, per node: column tested
+    threshold: np.ndarray      # float64, per node: go left when value <= threshold
+    missing_left: np.ndarray   # bool, per node: where NaN goes
+    left: np.ndarray           # int64, per node: global index of the left child (self for leaves)
+    right: np.ndarray          # int64, per node: global index of the right child (self for leaves)
+    value: np.ndarray          # float64, per node: leaf value (0 elsewhere)
+    roots: np.ndarray          # int64, per tree: global index of its root
+    tree_class: np.ndarray     # int64, per tree: the class column it adds to
+    baseline: np.ndarray       # float64, per class: the raw score before any tree
+    depth: int                 # the deepest leaf's depth: steps needed to reach every leaf
+
+    def decision(self, matrix: np.ndarray) -> np.ndarray:
+        """Raw class scores (n rows x classes), as HistGradientBoostingClassifier.decision_function."""
+        matrix = np.ascontiguousarray(matrix, dtype=np.float64)
+        n, width = matrix.shape
+        flat = matrix.ravel()
+        row_start = (np.arange(n, dtype=np.int64) * width)[:, None]
+        node = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
+        for _ in range(self.depth):
+            x = flat[row_start + self.feature[node]]
+            go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
+            node = np.where(go_left, self.left[node], self.right[node])
+        leaf_values = self.value[node]
+        out = np.tile(self.baseline, (n, 1))
+        for k in range(len(self.baseline)):
+            out[:, k] += leaf_values[:, self.tree_class == k].sum(axis=1)
+        return out
+
+
+@dataclass(frozen=True)
+class Isotonic:
+    """One isotonic step function per class, then rows normalised (see the module docstring)."""
+
+    x: tuple[np.ndarray, ...]
+    y: tuple[np.ndarray, ...]
+
+    def probabilities(self, decision: np.ndarray) -> np.ndarray:
+        proba = np.column_stack([np.interp(decision[:, k], self.x[k], self.y[k])
+                                 for k in range(len(self.x))])
+        total = proba.sum(axis=1, keepdims=True)
+        uniform = np.full_like(proba, 1.0 / proba.shape[1])
+        return np.divide(proba, total, out=uniform, where=total != 0)
+
+
+@dataclass(frozen=True)
+class LinearOvR:
+    """A one-vs-rest logistic model over sparse rows (the n-gram stage)."""
+
+    coef: np.ndarray       # classes x columns
+    intercept: np.ndarray  # classes
+
+    def probabilities(self, decision: np.ndarray) -> np.ndarray:
+        prob = 1.0 / (1.0 + np.exp(-decision))
+        total = prob.sum(axis=1, keepdims=True)
+        prob = np.where(total == 0, 1.0, prob)
+        return prob / np.where(total == 0, prob.shape[1], total)
+
+    def predict_proba(self, matrix) -> np.ndarray:
+        """Probabilities of a (dense or scipy sparse) matrix's rows."""
+        return self.probabilities(np.asarray(matrix @ self.coef.T) + self.intercept)
+
+    def predict_rows(self, rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        """Probabilities of sparse rows given as (column indices, values) pairs."""
+        decision = np.empty((len(rows), len(self.intercept)))
+        for i, (columns, values) in enumerate(rows):
+            decision[i] = self.coef[:, columns] @ values
+        return self.probabilities(decision + self.intercept)
+
+
+# --- file form: a flat mapping of names to arrays (np.savez) --------------------------------------
+def forest_arrays(forest: Forest, isotonic: Isotonic, prefix: str = "forest") -> dict[str, np.ndarray]:
+    out = {f"{prefix}.{name}": getattr(forest, name)
+           for name in ("feature", "threshold", "missing_left", "left", "right", "value", "roots",
+                        "tree_class", "baseline")}
+    out[f"{prefix}.depth"] = np.array(forest.depth)
+    for k, (x, y) in enumerate(zip(isotonic.x, isotonic.y)):
+        out[f"{prefix}.isotonic.{k}.x"], out[f"{prefix}.isotonic.{k}.y"] = x, y
+    return out
+
+
+def forest_from_arrays(arrays: Mapping[str, np.ndarray], classes: int,
+                       prefix: str = "forest") -> tuple[Forest, Isotonic]:
+    forest = Forest(**{name: arrays[f"{prefix}.{name}"]
+                       for name in ("feature", "threshold", "missing_left", "left", "right", "value",
+                                    "roots", "tree_class", "baseline")},
+                    depth=int(arrays[f"{prefix}.depth"]))
+    isotonic = Isotonic(x=tuple(arrays[f"{prefix}.isotonic.{k}.x"] for k in range(classes)),
+                        y=tuple(arrays[f"{prefix}.isotonic.{k}.y"] for k in range(classes)))
+    return forest, isotonic
+
+
+def linear_arrays(model: LinearOvR, prefix: str = "ngram") -> dict[str, np.ndarray]:
+    return {f"{prefix}.coef": model.coef, f"{prefix}.intercept": model.intercept}
+
+
+def linear_from_arrays(arrays: Mapping[str, np.ndarray], prefix: str = "ngram") -> LinearOvR | None:
+    if f"{prefix}.coef" not in arrays:
+        return None
+    return LinearOvR(coef=arrays[f"{prefix}.coef"], intercept=arrays[f"{prefix}.intercept"])
