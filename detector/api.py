@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 
 from detector.decoding import DecodeError, decode_bytes
 from detector.document import Document
-from detector.features import FEATURE_NAMES, extract
+from detector.features import FAMILY_OF, FEATURE_NAMES, extract
 from detector.flags import FLAG_FEATURES, flags_for
 from detector.language import non_english_language
 from detector.model import MAX_EVIDENCE, MAX_SPANS_PER_FEATURE, Model
@@ -22,6 +22,9 @@ MAX_EXCERPT_CHARS = 160
 # Documents scored per model call: large enough to amortise the model call, small enough to
 # keep memory flat.
 BATCH_SIZE = 256
+# Feature families whose spans are shown even when they did not move the label: named
+# artefacts. Style measures (sentence rhythm, word frequency) have no spans worth pointing at.
+ARTEFACT_FAMILIES = ("translation", "boilerplate", "generation", "paraphrase")
 
 
 class Detector:
@@ -157,21 +160,25 @@ def read_document(path: str | os.PathLike) -> bytes | Exception:
 
 def _evidence(doc: Document, findings, pushes, flag_spans) -> list[Evidence]:
     items: list[Evidence] = []
-    pushed = set()
+    shown = set()
     for f, toward, weight in pushes:
         name = FEATURE_NAMES[f]
-        pushed.add(name)
+        shown.add(name)
         for span in findings[f].spans[:MAX_SPANS_PER_FEATURE]:
             items.append(_item(doc, name, span, toward, weight))
     items = items[:MAX_EVIDENCE]
-    # Spans of quality flags that did not move the label are shown too, marked toward=None,
-    # so a reader sees the furniture that was found without thinking it decided the label.
-    for flag in flag_spans:
-        for name in FLAG_FEATURES.get(flag, ()):
-            if name in pushed:
-                continue
-            for span in findings[FEATURE_NAMES.index(name)].spans[:MAX_SPANS_PER_FEATURE]:
-                items.append(_item(doc, name, span, None, 0.0))
+    # Then what was found but did not move the label, marked toward=None: first the spans of
+    # quality flags (a share widget, an HTML tag), then artefacts the model did not need. A
+    # country called "his" in a text that is already certain to be a translation changes no
+    # probability when removed, yet it is exactly what a reader wants pointed out.
+    unmoved = [name for flag in flag_spans for name in FLAG_FEATURES.get(flag, ())]
+    unmoved += [name for name in FEATURE_NAMES if FAMILY_OF[name] in ARTEFACT_FAMILIES]
+    for name in unmoved:
+        if name in shown:
+            continue
+        shown.add(name)
+        for span in findings[FEATURE_NAMES.index(name)].spans[:MAX_SPANS_PER_FEATURE]:
+            items.append(_item(doc, name, span, None, 0.0))
     return items
 
 

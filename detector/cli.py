@@ -242,7 +242,7 @@ def render_report(verdict: Verdict, colour: bool = False) -> str:
     lines.append("")
     lines.append("evidence (strongest first):" if numbered else "evidence: none")
     for n, item in numbered:
-        toward = f"-> {item.toward} (+{item.weight:.2f})" if item.toward else "(quality flag, did not move the label)"
+        toward = f"-> {item.toward} (+{item.weight:.2f})" if item.toward else "(found, did not move the label)"
         lines.append(f"  [{n}] {item.feature} {toward}")
         lines.append(f"      {item.note}: \"{item.excerpt}\"" if item.note else f"      \"{item.excerpt}\"")
     return "\n".join(lines) + "\n"

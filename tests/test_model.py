@@ -11,7 +11,7 @@ import pytest
 
 from detector.api import Detector
 from detector.document import Document
-from detector.features import FEATURE_NAMES, extract
+from detector.features import FAMILY_OF, FEATURE_NAMES, extract
 from detector.inference import Forest, Isotonic
 from detector.model import Model, ModelError, apply_priors, card_path_for, priors, sha256_of, vectorise
 from detector.verdict import LABELS
@@ -193,3 +193,17 @@ def test_prior_adds_its_log_odds_to_the_trained_model(tiny_detector, prior):
         if other != k:
             moved = math.log(final[k] / final[other]) - (clipped[k] - clipped[other])
             assert moved == pytest.approx(prior.log_odds, abs=1e-6)
+
+
+def test_artefacts_that_did_not_move_the_label_are_still_shown():
+    """A model that ignores every feature still points at the artefacts it was shown: found,
+    not decisive (toward=None, weight 0), after any evidence that did move the label."""
+    text = BODY + " Ankara welcomed the talks and Turkey repeated his readiness to mediate."
+    findings = dict(zip(FEATURE_NAMES, extract(Document.from_text(text))))
+    assert findings["pronoun_gender"].spans, "the case must fire the feature"
+    verdict = _undecided_detector().score(text)
+    items = [e for e in verdict.evidence if e.feature == "pronoun_gender"]
+    assert items and all(e.toward is None and e.weight == 0.0 for e in items)
+    assert text[items[0].start:items[0].end] == items[0].excerpt
+    style = {name for name in FEATURE_NAMES if FAMILY_OF[name] == "style"}
+    assert not style & {e.feature for e in verdict.evidence}
