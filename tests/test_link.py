@@ -11,15 +11,11 @@ from dataclasses import replace
 import json
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("datasketch")
-
-from detector.document import Document  # noqa: E402
-from detector.link import link_verdicts  # noqa: E402
-from detector.link.candidates import candidate_pairs, signatures  # noqa: E402
-from detector.link.fingerprint import key_sequence  # noqa: E402
-from detector.verdict import LABELS, Verdict  # noqa: E402
+from detector.document import Document
+from detector.link import link_verdicts
+from detector.link.candidates import candidate_pairs, signatures
+from detector.link.fingerprint import key_sequence
+from detector.verdict import LABELS, Verdict
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 
