@@ -45,10 +45,14 @@ def temp_path(target: Path) -> Path:
 
 
 class AtomicFile:
-    """Write to a temp file; commit() renames it over the target, discard() removes it."""
+    """Write to a temp file; commit() renames it over the target, discard() removes it.
 
-    def __init__(self, target: Path, gzipped: bool = False):
+    `sync=False` skips the fsync before the rename: for files that a reader checks and can
+    rebuild (detector/scored.py), where one fsync per small file would cost more than the file."""
+
+    def __init__(self, target: Path, gzipped: bool = False, sync: bool = True):
         self.target = target
+        self.sync = sync
         self.temp = temp_path(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         self._raw = open(self.temp, "wb")
@@ -63,7 +67,8 @@ class AtomicFile:
         if self.handle is not self._raw:
             self.handle.close()
         self._raw.flush()
-        os.fsync(self._raw.fileno())
+        if self.sync:
+            os.fsync(self._raw.fileno())
         self._raw.close()
         os.replace(self.temp, self.target)
 
