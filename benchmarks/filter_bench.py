@@ -2,6 +2,11 @@
 
     python benchmarks/filter_bench.py                     # 2,000 docs, jobs 1 and 2
     python benchmarks/filter_bench.py --docs 300          # a quick check that it works
+    python benchmarks/filter_bench.py --no-link           # the filter without linking
+
+The filter links documents across its input by default: it scores everything, links once, then
+routes. For those runs the time of linking and of the rest after scoring (linking and routing)
+is printed too; the steady rate covers the scoring phase.
 
 Each run is a fresh process (model loading included, as a user would see it) over the same folder
 of text files, into a new output folder. Two rates are printed:
@@ -53,9 +58,12 @@ def child(args) -> None:
     from detector.ingest import run_filter
 
     started = time.monotonic()
-    summary = run_filter([args.input], args.out, jobs=args.child)
-    print(json.dumps({"documents": summary.documents, "wall": time.monotonic() - started,
-                      "steady": summary.docs_per_second(), "first": summary.first_result_seconds}))
+    summary = run_filter([args.input], args.out, jobs=args.child, link=args.link)
+    wall = time.monotonic() - started
+    print(json.dumps({"documents": summary.documents, "wall": wall,
+                      "steady": summary.docs_per_second(), "first": summary.first_result_seconds,
+                      "link": summary.link_seconds,
+                      "after_scoring": None if summary.scoring_seconds is None else wall - summary.scoring_seconds}))
 
 
 def main() -> int:
@@ -63,6 +71,7 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--docs", type=int, default=2000)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--no-link", dest="link", action="store_false", help="run the filter without linking")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -76,12 +85,12 @@ def main() -> int:
             path = folder / record["source"] / f"{i:05}.txt"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(record["text"], encoding="utf-8")
-        print(f"{args.docs} corpus documents; jobs {args.jobs}")
+        print(f"{args.docs} corpus documents; jobs {args.jobs}; {'linking' if args.link else 'no linking'}")
         results = {}
         for jobs in args.jobs:
             out = Path(tmp) / f"out-{jobs}"
             proc = subprocess.Popen([sys.executable, __file__, "--child", str(jobs), "--input", str(folder),
-                                     "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     "--out", str(out)] + ([] if args.link else ["--no-link"]), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True, start_new_session=True)
             cpu: dict[int, tuple[str, float]] = {}
             while proc.poll() is None:
@@ -96,6 +105,8 @@ def main() -> int:
             print(f"  --jobs {jobs}: {r['documents']} docs, {r['wall']:.1f} s wall "
                   f"({r['documents'] / r['wall']:.1f} docs/s end-to-end), first verdicts after "
                   f"{r['first']:.1f} s, steady {r['steady']:.1f} docs/s")
+            if r["link"] is not None:
+                print(f"      after scoring: {r['after_scoring']:.1f} s, of which linking {r['link']:.1f} s")
             if cpu:
                 main_cpu = cpu.get(proc.pid, ("", 0.0))[1]
                 others = sorted((t for pid, (_, t) in cpu.items() if pid != proc.pid), reverse=True)
