@@ -126,11 +126,9 @@ class Summary:
         lines.append("  labels:  " + ", ".join(f"{label} {self.labels[label]}" for label in LABELS)
                      + (f", none {self.labels[None]}" if self.labels[None] else ""))
         if self.linked:
-            from detector.link.relate import RELATIONS  # imports datasketch: only when linked
-
             lines.append(f"  derived from another document of the input: {sum(self.derived.values())}"
-                         + "".join(f", {relation} {self.derived[relation]}" for relation in RELATIONS
-                                   if self.derived[relation]))
+                         + "".join(f", {relation} {n}" for relation, n in
+                                   sorted(self.derived.items(), key=lambda x: (-x[1], x[0]))))
         if self.duplicates:
             lines.append(f"  WARNING: {self.duplicates} duplicate manifest lines")
         for doc_id, error in self.errors[:max_errors]:
@@ -494,12 +492,11 @@ def _filter_linked(run: _Run, units: list[Unit], scorer, ahead: int) -> None:
     when their input is unchanged (detector/scored.py); units already routed are linked again
     (they may be the source of a document routed now) but not routed again; links are computed
     from the same verdicts in the same order, so a resumed run routes as an uninterrupted one."""
-    from detector.link import link_verdicts
-
     todo = [not run.is_done(unit) for unit in units]
     if not any(todo):  # a finished run: nothing to score, link or route
         run.skipped = sum(len(run.state.ids_by_source.get(unit.name, [])) for unit in units)
         return
+    from detector.link import link_verdicts  # datasketch and scipy: ~0.6 s, only when linking
     units = _spool_stdin(run, units)
     entries, stats = _score_and_save(run, units, todo, scorer, ahead)
     run.scoring_done = time.monotonic()
