@@ -54,6 +54,17 @@ def session_cpu(session: int) -> dict[int, tuple[str, float]]:
     return out
 
 
+def peak_rss_kb(pid: int) -> int:
+    """VmHWM (peak resident set) of a live process, from /proc (Linux only; 0 elsewhere)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def child(args) -> None:
     from detector.ingest import run_filter
 
@@ -93,8 +104,10 @@ def main() -> int:
                                      "--out", str(out)] + ([] if args.link else ["--no-link"]), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True, start_new_session=True)
             cpu: dict[int, tuple[str, float]] = {}
+            peak_kb = 0
             while proc.poll() is None:
                 cpu.update(session_cpu(proc.pid))
+                peak_kb = max(peak_kb, peak_rss_kb(proc.pid))
                 time.sleep(0.2)
             stdout, stderr = proc.communicate()
             if proc.returncode != 0:
@@ -112,6 +125,9 @@ def main() -> int:
                 others = sorted((t for pid, (_, t) in cpu.items() if pid != proc.pid), reverse=True)
                 print(f"      CPU s: main process {main_cpu:.1f}; other processes "
                       f"{', '.join(f'{t:.1f}' for t in others)} (total {main_cpu + sum(others):.1f})")
+            if peak_kb:
+                print(f"      peak RSS of the filter's own process: {peak_kb / 1024:.0f} MB "
+                      "(workers not included)")
         base = results.get(1)
         if base:
             for jobs, r in results.items():
