@@ -513,16 +513,22 @@ def _filter_linked(run: _Run, units: list[Unit], scorer, ahead: int) -> None:
     linked = link_verdicts(batch)
     run.link_seconds = time.monotonic() - started
     del batch
+    # Routing needs only the verdict dicts: each verdict, and with it its text, is let go as
+    # soon as it is converted, so the dicts do not pile up on top of the texts.
     routed: list[tuple[int, list[tuple[Record, dict[str, Any]]]]] = []
     position = 0
     for i, unit_entries in enumerate(entries):
+        docs = []
+        for e in unit_entries:
+            if todo[i]:
+                docs.append((Record(e.line, e.wanted_id, e.fallback_id, None), linked[position].to_dict()))
+            linked[position] = None
+            position += 1
         if todo[i]:
-            routed.append((i, [(Record(e.line, e.wanted_id, e.fallback_id, None), linked[position + k].to_dict())
-                               for k, e in enumerate(unit_entries)]))
+            routed.append((i, docs))
         else:
             run.skipped += len(run.state.ids_by_source.get(units[i].name, []))
-        position += len(unit_entries)
-    del linked, entries  # the texts: routing needs only the verdict dicts
+        entries[i] = None
 
     for i, docs in routed:
         _route_saved(run, units[i], stats[i], docs)
