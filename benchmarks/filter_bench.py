@@ -2,6 +2,11 @@
 
     python benchmarks/filter_bench.py                     # 2,000 docs, jobs 1 and 2
     python benchmarks/filter_bench.py --docs 300          # a quick check that it works
+    python benchmarks/filter_bench.py --no-link           # the filter without linking
+
+The filter links documents across its input by default: it scores everything, links once, then
+routes. For those runs the time of linking and of the rest after scoring (linking and routing)
+is printed too; the steady rate covers the scoring phase.
 
 Each run is a fresh process (model loading included, as a user would see it) over the same folder
 of text files, into a new output folder. Two rates are printed:
@@ -49,13 +54,27 @@ def session_cpu(session: int) -> dict[int, tuple[str, float]]:
     return out
 
 
+def peak_rss_kb(pid: int) -> int:
+    """VmHWM (peak resident set) of a live process, from /proc (Linux only; 0 elsewhere)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 def child(args) -> None:
     from detector.ingest import run_filter
 
     started = time.monotonic()
-    summary = run_filter([args.input], args.out, jobs=args.child)
-    print(json.dumps({"documents": summary.documents, "wall": time.monotonic() - started,
-                      "steady": summary.docs_per_second(), "first": summary.first_result_seconds}))
+    summary = run_filter([args.input], args.out, jobs=args.child, link=args.link)
+    wall = time.monotonic() - started
+    print(json.dumps({"documents": summary.documents, "wall": wall,
+                      "steady": summary.docs_per_second(), "first": summary.first_result_seconds,
+                      "link": summary.link_seconds,
+                      "after_scoring": None if summary.scoring_seconds is None else wall - summary.scoring_seconds}))
 
 
 def main() -> int:
@@ -63,6 +82,7 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--docs", type=int, default=2000)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--no-link", dest="link", action="store_false", help="run the filter without linking")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--input", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -76,16 +96,18 @@ def main() -> int:
             path = folder / record["source"] / f"{i:05}.txt"
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(record["text"], encoding="utf-8")
-        print(f"{args.docs} corpus documents; jobs {args.jobs}")
+        print(f"{args.docs} corpus documents; jobs {args.jobs}; {'linking' if args.link else 'no linking'}")
         results = {}
         for jobs in args.jobs:
             out = Path(tmp) / f"out-{jobs}"
             proc = subprocess.Popen([sys.executable, __file__, "--child", str(jobs), "--input", str(folder),
-                                     "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     "--out", str(out)] + ([] if args.link else ["--no-link"]), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True, start_new_session=True)
             cpu: dict[int, tuple[str, float]] = {}
+            peak_kb = 0
             while proc.poll() is None:
                 cpu.update(session_cpu(proc.pid))
+                peak_kb = max(peak_kb, peak_rss_kb(proc.pid))
                 time.sleep(0.2)
             stdout, stderr = proc.communicate()
             if proc.returncode != 0:
@@ -96,11 +118,16 @@ def main() -> int:
             print(f"  --jobs {jobs}: {r['documents']} docs, {r['wall']:.1f} s wall "
                   f"({r['documents'] / r['wall']:.1f} docs/s end-to-end), first verdicts after "
                   f"{r['first']:.1f} s, steady {r['steady']:.1f} docs/s")
+            if r["link"] is not None:
+                print(f"      after scoring: {r['after_scoring']:.1f} s, of which linking {r['link']:.1f} s")
             if cpu:
                 main_cpu = cpu.get(proc.pid, ("", 0.0))[1]
                 others = sorted((t for pid, (_, t) in cpu.items() if pid != proc.pid), reverse=True)
                 print(f"      CPU s: main process {main_cpu:.1f}; other processes "
                       f"{', '.join(f'{t:.1f}' for t in others)} (total {main_cpu + sum(others):.1f})")
+            if peak_kb:
+                print(f"      peak RSS of the filter's own process: {peak_kb / 1024:.0f} MB "
+                      "(workers not included)")
         base = results.get(1)
         if base:
             for jobs, r in results.items():

@@ -1,9 +1,17 @@
 """The filter's acceptance check: samples + corpus documents + a zoo of bad inputs, a reference run,
 a run killed with SIGKILL and rerun, and checks that every input is in the manifest exactly once,
-inputs are byte-identical afterwards, and every error line says why.
+the resumed manifest is byte-identical to the reference, inputs are byte-identical afterwards,
+and every error line says why.
 
     python benchmarks/filter_zoo.py                 # 1,500 corpus documents, --jobs = all cores
     python benchmarks/filter_zoo.py --docs 200      # a quick version
+    python benchmarks/filter_zoo.py --no-link       # the filter without linking
+
+With linking (the filter's default) nothing is routed until every document is scored, so the
+run is killed while it scores (once a third of the units have saved scores); the rerun is then
+killed again as soon as it writes its first manifest line (routing, if the kill lands in time;
+routing is quick, so it may finish first, which is reported, not failed), and run a third time.
+Without linking, the run is killed once a third of the manifest is written.
 
 The folder is built in a temp dir (removed afterwards unless --keep):
     zoo/samples/         the five samples and labels.tsv
@@ -140,13 +148,62 @@ def manifest(out: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text("utf-8").splitlines()] if path.exists() else []
 
 
-def command(zoo: Path, out: Path, jobs: int | None, drop_root: bool) -> list[str]:
+def command(zoo: Path, out: Path, jobs: int | None, drop_root: bool, link: bool) -> list[str]:
     cmd = [sys.executable, "-m", "detector.cli", "filter", str(zoo), "--out", str(out)]
     if jobs:
         cmd += ["--jobs", str(jobs)]
+    if not link:
+        cmd += ["--no-link"]
     if drop_root:
         cmd = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"] + cmd
     return cmd
+
+
+def manifest_lines(out: Path) -> int:
+    path = out / "manifest.jsonl"
+    return path.read_bytes().count(b"\n") if path.exists() else 0
+
+
+def saved_units(out: Path) -> int:
+    folder = out / ".detector-filter" / "scored"
+    return sum(1 for _ in folder.rglob("*.jsonl.gz")) if folder.exists() else 0
+
+
+def kill_when(cmd: list[str], progress, out: Path, target: int, what: str, must_kill: bool = True) -> list[str]:
+    """Start the filter, SIGKILL it once progress(out) >= target; check its workers go too."""
+    failures = []
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    reached = 0
+    while proc.poll() is None:
+        reached = progress(out)
+        if reached >= target:
+            break
+        time.sleep(0.05)
+    try:
+        os.kill(proc.pid, signal.SIGKILL)  # the filter's own process, as `kill -9 PID` would
+    except ProcessLookupError:
+        pass
+    proc.wait()
+    # Worker processes must notice and exit by themselves (they check every second).
+    killed_at, orphans = time.monotonic(), True
+    while orphans and time.monotonic() - killed_at < 10:
+        time.sleep(0.2)
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            orphans = False
+    if orphans:
+        os.killpg(proc.pid, signal.SIGKILL)
+        failures.append("worker processes still alive 10 s after the filter was killed")
+    else:
+        print(f"  worker processes gone {time.monotonic() - killed_at:.1f} s after the kill")
+    killed = proc.returncode == -signal.SIGKILL
+    print(f"killed run: {'SIGKILL' if killed else f'exit {proc.returncode} (finished first!)'} "
+          f"with {reached} {what} (target {target})")
+    if not killed and must_kill:
+        failures.append("the run finished before it could be killed")
+    return failures
 
 
 def main() -> int:
@@ -155,6 +212,7 @@ def main() -> int:
     parser.add_argument("--docs", type=int, default=1500, help="corpus documents (default 1500)")
     parser.add_argument("--jobs", type=int, default=None, help="--jobs for the filter (default: all cores)")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder and print its path")
+    parser.add_argument("--no-link", dest="link", action="store_false", help="run the filter with --no-link")
     args = parser.parse_args()
 
     is_root = os.geteuid() == 0
@@ -178,7 +236,8 @@ def main() -> int:
         # 1. an uninterrupted run
         ref = tmp / "out-reference"
         started = time.monotonic()
-        run = subprocess.run(command(zoo, ref, args.jobs, drop_root), cwd=REPO, capture_output=True, text=True)
+        run = subprocess.run(command(zoo, ref, args.jobs, drop_root, args.link), cwd=REPO, capture_output=True,
+                             text=True)
         ref_seconds = time.monotonic() - started
         print(f"reference run: exit {run.returncode} in {ref_seconds:.1f} s")
         print("  " + run.stderr.strip().replace("\n", "\n  "))
@@ -210,37 +269,18 @@ def main() -> int:
 
         # 2. the same command, killed with SIGKILL mid-run, then run again
         out = tmp / "out-killed"
-        target = max(1, len(expected) // 3)
-        proc = subprocess.Popen(command(zoo, out, args.jobs, drop_root), cwd=REPO, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        recorded = 0
-        while proc.poll() is None:
-            path = out / "manifest.jsonl"
-            recorded = path.read_bytes().count(b"\n") if path.exists() else 0
-            if recorded >= target:
-                break
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)  # the filter's own process, as `kill -9 PID` would
-        proc.wait()
-        # Worker processes must notice and exit by themselves (they check every second).
-        killed_at, orphans = time.monotonic(), True
-        while orphans and time.monotonic() - killed_at < 10:
-            time.sleep(0.2)
-            try:
-                os.killpg(proc.pid, 0)
-            except ProcessLookupError:
-                orphans = False
-        if orphans:
-            os.killpg(proc.pid, signal.SIGKILL)
-            failures.append("worker processes still alive 10 s after the filter was killed")
+        if args.link:  # nothing is routed before everything is scored: kill while it scores
+            units = sum(len(files) for _root, _dirs, files in os.walk(zoo))  # about one unit a file
+            failures += kill_when(command(zoo, out, args.jobs, drop_root, True), saved_units, out,
+                                  max(1, units // 3), "units with saved scores")
+            # and the rerun, once it routes (it may finish first: routing is quick)
+            failures += kill_when(command(zoo, out, args.jobs, drop_root, True), manifest_lines, out, 1,
+                                  "manifest lines", must_kill=False)
         else:
-            print(f"  worker processes gone {time.monotonic() - killed_at:.1f} s after the kill")
-        killed = proc.returncode == -signal.SIGKILL
-        print(f"killed run: {'SIGKILL' if killed else f'exit {proc.returncode} (finished first!)'} "
-              f"with {recorded} of {len(expected)} manifest lines written")
-        if not killed:
-            failures.append("the run finished before it could be killed")
-        run = subprocess.run(command(zoo, out, args.jobs, drop_root), cwd=REPO, capture_output=True, text=True)
+            failures += kill_when(command(zoo, out, args.jobs, drop_root, False), manifest_lines, out,
+                                  max(1, len(expected) // 3), "manifest lines")
+        run = subprocess.run(command(zoo, out, args.jobs, drop_root, args.link), cwd=REPO,
+                             capture_output=True, text=True)
         print(f"rerun: exit {run.returncode}")
         print("  " + run.stderr.strip().replace("\n", "\n  "))
         resumed = manifest(out)
@@ -249,6 +289,16 @@ def main() -> int:
             failures.append(f"resumed manifest has {len(resumed_ids) - len(set(resumed_ids))} duplicates")
         if {(l["id"], l["decision"]) for l in resumed} != {(l["id"], l["decision"]) for l in lines}:
             failures.append("resumed manifest differs from the reference (as a set of id, decision)")
+        same_bytes = (out / "manifest.jsonl").read_bytes() == (ref / "manifest.jsonl").read_bytes()
+        print(f"resumed manifest byte-identical to the reference: {same_bytes}")
+        if not same_bytes:
+            failures.append("resumed manifest is not byte-identical to the reference")
+        if args.link:
+            derived = [l for l in lines if l.get("derived_from")]
+            print(f"linked: {len(derived)} documents derived from another of the input "
+                  f"({', '.join(sorted({l['derived_from']['relation'] for l in derived}))})")
+            if any("derived_from" not in l for l in lines):
+                failures.append("a manifest line without derived_from in a linking run")
         leftovers = [p for p in out.rglob("*") if p.name.endswith(".detector-tmp")]
         if leftovers:
             failures.append(f"temp files left after the rerun: {leftovers[:5]}")

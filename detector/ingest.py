@@ -2,6 +2,7 @@
 
     detector filter INPUT... --out DIR [--keep original] [--min-score 0.5]
                     [--reject-flags not_english,too_short,boilerplate_only] [--jobs N] [--jsonl]
+                    [--no-link]
 
 In the library:
 
@@ -17,6 +18,16 @@ one (routing.route) and writes the unit's outputs and manifest lines (manifest.R
 chunks and the order do not depend on N, so --jobs 1 and --jobs 8 write identical files. The
 parent only reads, routes and writes; the scoring, most of the cost, is in the workers.
 
+Linking (the default; --no-link / link=False turns it off) needs the whole input before anything
+is routed, since a source may come after its rewrite. So the run has three phases instead:
+  1. score every unit, saving each unit's verdicts and scored texts as soon as it is scored
+     (scored.py: DIR/.detector-filter/scored/), so a killed run resumes its scoring;
+  2. link all documents at once (detector.link.link_verdicts, as `detector scan --link` does);
+  3. route each unit with the linked verdicts (label moved by a link, `derived_from` set) and
+     write its outputs and manifest lines as above.
+Nothing of phase 2 is saved: it is computed again, from the same saved verdicts in the same
+order, by a rerun, which then routes only the units not yet done.
+
 Inputs are only ever opened for reading; every output is written atomically (manifest.py says how
 a killed run resumes without losing or repeating a document).
 """
@@ -29,19 +40,20 @@ import tempfile
 import time
 from collections import Counter, deque
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
-from detector.api import BATCH_SIZE, Detector
-from detector.manifest import (MANIFEST, AtomicFile, RunState, SourceError, copy_atomic, json_line,
-                               read_manifest, write_atomic)
+from detector import scored
+from detector.api import BATCH_SIZE, MAX_DOCUMENT_BYTES, Detector
+from detector.manifest import (MANIFEST, STATE_DIR, AtomicFile, RunState, SourceError, copy_atomic,
+                               json_line, read_manifest, write_atomic)
 from detector.model import ModelError, default_model_path, sha256_of
 from detector.routing import (ACCEPTED, DECISIONS, DEFAULT_KEEP_LABELS, DEFAULT_MIN_SCORE,
                               DEFAULT_REJECT_FLAGS, ERROR, KNOWN_FLAGS, REJECTED, Decision, Policy,
                               error_reason, route)
 from detector.sources import FILE, SHARD, Record, Unit, UsageError, input_tags, plan, records
-from detector.verdict import LABELS
+from detector.verdict import LABELS, Verdict
 from detector.workers import LocalScorer, PoolScorer, Ready, WorkerDied, load_detector
 
 EXIT_OK, EXIT_SOME_ERRORS, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -78,11 +90,16 @@ class Summary:
     reasons: Counter = field(default_factory=Counter)
     errors: list[tuple[str, str]] = field(default_factory=list)  # (id, error message)
     duplicates: int = 0  # manifest lines whose id was already seen: must stay 0
+    derived: Counter = field(default_factory=Counter)  # relation -> documents linked to a source
+    linked: bool = False  # the manifest was written with linking (its lines carry derived_from)
     scored: int = 0  # documents scored by this run
     skipped: int = 0  # documents already in the manifest from an earlier, interrupted run
+    reused: int = 0  # documents routed by this run with scores saved by an earlier one (linking)
     seconds: float = 0.0
     first_result_seconds: float | None = None  # when the first verdicts came back (model loaded)
     scored_after_first: int = 0  # documents scored after that moment: their rate is the steady one
+    scoring_seconds: float | None = None  # linking runs: when scoring ended (linking, routing follow)
+    link_seconds: float | None = None  # linking runs: the time linking took
 
     @property
     def exit_status(self) -> int:
@@ -90,21 +107,28 @@ class Summary:
 
     def docs_per_second(self) -> float:
         """Steady-state rate: documents scored after the first verdicts, over the time they took."""
-        if self.first_result_seconds is None or self.seconds <= self.first_result_seconds:
+        end = self.scoring_seconds if self.scoring_seconds is not None else self.seconds
+        if self.first_result_seconds is None or end <= self.first_result_seconds:
             return 0.0
-        return self.scored_after_first / (self.seconds - self.first_result_seconds)
+        return self.scored_after_first / (end - self.first_result_seconds)
 
     def render(self, max_errors: int = 20) -> str:
+        reused = f", {self.reused} scored by an earlier run and routed now" if self.reused else ""
         lines = [f"detector filter: {self.documents} documents in {self.out / MANIFEST} "
-                 f"({self.scored} scored now, {self.skipped} done by an earlier run) "
+                 f"({self.scored} scored now, {self.skipped} done by an earlier run{reused}) "
                  f"in {self.seconds:.1f} s" + (f", {self.docs_per_second():.1f} docs/s once the "
-                                                f"model was loaded" if self.docs_per_second() else "")]
+                                                f"model was loaded" if self.docs_per_second() else "")
+                 + (f", linked in {self.link_seconds:.1f} s" if self.link_seconds is not None else "")]
         for decision in DECISIONS:
             reasons = Counter({r: n for (d, r), n in self.reasons.items() if d == decision})
             detail = ", ".join(f"{r} {n}" for r, n in sorted(reasons.items(), key=lambda x: (-x[1], x[0])))
             lines.append(f"  {decision:<9}{self.decisions[decision]:>8}" + (f"   {detail}" if detail else ""))
         lines.append("  labels:  " + ", ".join(f"{label} {self.labels[label]}" for label in LABELS)
                      + (f", none {self.labels[None]}" if self.labels[None] else ""))
+        if self.linked:
+            lines.append(f"  derived from another document of the input: {sum(self.derived.values())}"
+                         + "".join(f", {relation} {n}" for relation, n in
+                                   sorted(self.derived.items(), key=lambda x: (-x[1], x[0]))))
         if self.duplicates:
             lines.append(f"  WARNING: {self.duplicates} duplicate manifest lines")
         for doc_id, error in self.errors[:max_errors]:
@@ -127,6 +151,10 @@ def summarise(out: Path) -> Summary:
         summary.decisions[entry["decision"]] += 1
         summary.labels[entry["label"]] += 1
         summary.reasons[(entry["decision"], entry["reason"])] += 1
+        if "derived_from" in entry:
+            summary.linked = True
+            if entry["derived_from"]:
+                summary.derived[entry["derived_from"]["relation"]] += 1
         if entry["decision"] == ERROR:
             summary.errors.append((entry["id"], entry["error"]))
     summary.reasons.pop((ACCEPTED, None), None)
@@ -173,11 +201,26 @@ def _chain(*iterables):
 
 
 # --- the run ---------------------------------------------------------------------------------------
+class InputChanged(RuntimeError):
+    """An input changed between being scored and being routed (linking runs only: there, the whole
+    input is scored before anything is routed). Finished units are saved; a rerun scores the
+    changed input again."""
+
+
 @dataclass
 class _Doc:
     unit: Unit
     id: str
     record: Record
+
+
+@dataclass
+class _Begin:
+    """Start of a unit to score and save (linking runs): its position in the run and its stat."""
+
+    unit: Unit
+    index: int
+    stat: list[int] | None
 
 
 @dataclass
@@ -205,10 +248,12 @@ class _UnitOutput:
                 decision = Decision(ERROR, error_reason(verdict["error"]))
         self.ids.append(doc.id)
         if doc.id not in self.state.recorded:
-            self.lines.write(json_line({
-                "id": doc.id, "source": self.unit.name, "line": doc.record.line,
-                "decision": decision.decision, "label": verdict["label"], "scores": verdict["scores"],
-                "flags": verdict["flags"], "reason": decision.reason, "error": verdict["error"]}))
+            line = {"id": doc.id, "source": self.unit.name, "line": doc.record.line,
+                    "decision": decision.decision, "label": verdict["label"], "scores": verdict["scores"],
+                    "flags": verdict["flags"], "reason": decision.reason, "error": verdict["error"]}
+            if "derived_from" in verdict:  # linking ran: last key, null when not derived
+                line["derived_from"] = verdict["derived_from"]
+            self.lines.write(json_line(line))
 
     def _write(self, doc: _Doc, verdict, decision: Decision) -> None:
         target = self.out / decision.decision / self.unit.name
@@ -258,15 +303,21 @@ def _claim(seen: set[str], wanted: str, fallback: str) -> str:
     return candidate
 
 
-def settings_for(inputs: Sequence[str], policy: Policy, jsonl: bool, model: str | None) -> dict[str, Any]:
-    """What makes two runs the same run: resuming is only allowed when these match."""
+def settings_for(inputs: Sequence[str], policy: Policy, jsonl: bool, model: str | None,
+                 link: bool = True) -> dict[str, Any]:
+    """What makes two runs the same run: resuming is only allowed when these match. "link" is
+    present only when linking, so a folder written without linking (or before linking existed)
+    resumes with --no-link."""
     model_path = Path(model) if model else default_model_path()
     try:
         model_sha = sha256_of(model_path)
     except OSError as exc:
         raise ModelError(f"cannot read model file {model_path}: {exc.strerror}") from None
-    return {"inputs": [i if i == "-" else os.path.abspath(i) for i in inputs],
-            "policy": policy.to_dict(), "jsonl": jsonl, "model_sha256": model_sha}
+    settings = {"inputs": [i if i == "-" else os.path.abspath(i) for i in inputs],
+                "policy": policy.to_dict(), "jsonl": jsonl, "model_sha256": model_sha}
+    if link:
+        settings["link"] = True
+    return settings
 
 
 def _check_out(inputs: Sequence[str], out: Path) -> None:
@@ -283,78 +334,103 @@ def _check_out(inputs: Sequence[str], out: Path) -> None:
             raise UsageError(f"the input {given} is inside --out {out}")
 
 
+@dataclass
+class _Run:
+    """What one run shares between its phases: where it writes, what it has counted."""
+
+    out: Path
+    policy: Policy
+    state: RunState
+    stdin: Any
+    bar: "_Progress"
+    started: float = field(default_factory=time.monotonic)
+    scored: int = 0  # documents scored by this run
+    after_first: int = 0  # ... of which after the first verdicts came back
+    skipped: int = 0  # documents an earlier run already routed
+    reused: int = 0  # documents routed now with scores an earlier run saved (linking runs)
+    first_result: float | None = None
+    scoring_done: float | None = None  # linking runs: when the last document was scored
+    link_seconds: float | None = None
+
+    def is_done(self, unit: Unit) -> bool:
+        # Marked done, or a one-document unit whose manifest line is written (its output was
+        # renamed into place before that line was appended).
+        return unit.name in self.state.done or (unit.kind != SHARD and unit.name in self.state.ids_by_source)
+
+    def count_scored(self, n: int) -> None:
+        self.first_result = self.first_result or time.monotonic()
+        if self.scored:
+            self.after_first += n
+        self.scored += n
+        self.bar.update(n)
+
+
 def run_filter(inputs: Sequence[str], out: str | os.PathLike, policy: Policy | None = None,
                jobs: int | None = None, jsonl: bool = False, model: str | None = None,
-               stdin=None, progress: bool = False) -> Summary:
+               stdin=None, progress: bool = False, link: bool = True) -> Summary:
     """Filter inputs (files, folders, JSONL shards, "-" for stdin) into `out`; resume if `out`
-    holds an interrupted run of the same command. Raises UsageError for a command that cannot
-    run, ModelError when the model cannot be loaded."""
+    holds an interrupted run of the same command.
+
+    With `link` (the default) every document is scored first, then all of them are linked at
+    once (detector.link: a rewrite or translation of another document of the run gets
+    `derived_from` and the label the link implies), then routed; memory grows with the input.
+    With link=False each document is routed as soon as it is scored, in flat memory.
+
+    Raises UsageError for a command that cannot run, ModelError when the model cannot be loaded,
+    WorkerDied when a worker process died, InputChanged when an input changed between scoring
+    and routing (linking runs); after any of them a rerun resumes."""
     policy = policy or Policy()
     jobs = jobs or default_jobs()
     out = Path(out)
     inputs = list(inputs)
     _check_out(inputs, out)
     input_tags(inputs, jsonl)  # refuses repeated or nested inputs before anything is written
-    state = RunState(out, settings_for(inputs, policy, jsonl, model))
-    stdin = stdin if stdin is not None else sys.stdin.buffer
-    summary_counts = {"scored": 0, "skipped": 0, "after_first": 0}
-    started = time.monotonic()
-    first_result: float | None = None
-
-    def docs() -> Iterator[_Doc | _End]:
-        seen: set[str] = set()
-        for unit in plan(inputs, jsonl):
-            # Done: marked so, or a one-document unit whose manifest line is written (its output
-            # was renamed into place before that line was appended).
-            if unit.name in state.done or (unit.kind != SHARD and unit.name in state.ids_by_source):
-                ids = state.ids_by_source.get(unit.name, [])
-                seen.update(ids)
-                summary_counts["skipped"] += len(ids)
-                continue
-            for record in records(unit, stdin):
-                yield _Doc(unit, _claim(seen, record.wanted_id, record.fallback_id), record)
-            yield _End(unit)
-
-    bar = _Progress(progress, jobs)
-    scorer = LocalScorer(model) if jobs == 1 else PoolScorer(jobs, model)
-    pending: deque[tuple[list, Any]] = deque()
-    # In this process a chunk is scored when submitted: route it at once. Workers get a queue.
+    state = RunState(out, settings_for(inputs, policy, jsonl, model, link))
+    run = _Run(out, policy, state, stdin if stdin is not None else sys.stdin.buffer, _Progress(progress, jobs))
+    scorer = LocalScorer(model, for_linking=link) if jobs == 1 else PoolScorer(jobs, model, for_linking=link)
+    # In this process a chunk is scored when submitted: handle it at once. Workers get a queue.
     ahead = 0 if jobs == 1 else jobs * TASKS_AHEAD_PER_JOB
-    current: _UnitOutput | None = None
     try:
-        for chunk in _chunks(docs()):
-            pairs = [(d.id, d.record.payload) for d in chunk if isinstance(d, _Doc)]
-            pending.append((chunk, scorer.submit(pairs) if pairs else Ready([])))
-            while len(pending) > ahead:
-                current, n = _route_chunk(*pending.popleft(), policy, out, current, state)
-                first_result = first_result or time.monotonic()
-                _count(summary_counts, bar, n)
-        while pending:
-            current, n = _route_chunk(*pending.popleft(), policy, out, current, state)
-            first_result = first_result or time.monotonic()
-            _count(summary_counts, bar, n)
+        if link:
+            _filter_linked(run, list(plan(inputs, jsonl)), scorer, ahead)
+        else:
+            _filter_streaming(run, plan(inputs, jsonl), scorer, ahead)
     except BrokenProcessPool:
         raise WorkerDied("a worker process died (out of memory, or killed); finished work is "
-                           "saved: rerun the same command to resume") from None
+                         "saved: rerun the same command to resume") from None
     finally:
-        if current is not None:
-            current.discard()  # an unfinished unit: its temp files go, a rerun redoes it
         scorer.close()
         state.close()
-        bar.close()
-    seconds = time.monotonic() - started
+        run.bar.close()
+    seconds = time.monotonic() - run.started
     summary = summarise(out)
-    summary.scored, summary.skipped = summary_counts["scored"], summary_counts["skipped"]
+    summary.scored, summary.skipped, summary.reused = run.scored, run.skipped, run.reused
     summary.seconds = seconds
-    if first_result is not None:
-        summary.first_result_seconds = first_result - started
-        summary.scored_after_first = summary_counts["after_first"]
+    summary.link_seconds = run.link_seconds
+    if run.first_result is not None:
+        summary.first_result_seconds = run.first_result - run.started
+        summary.scored_after_first = run.after_first
+        if run.scoring_done is not None:
+            summary.scoring_seconds = run.scoring_done - run.started
     return summary
 
 
+def _pipeline(items: Iterator, scorer, ahead: int, handle) -> None:
+    """Score items (documents and unit markers) in chunks, `ahead` chunks in flight, and hand each
+    chunk with its future to `handle`, in input order."""
+    pending: deque[tuple[list, Any]] = deque()
+    for chunk in _chunks(items):
+        pairs = [(d.id, d.record.payload) for d in chunk if isinstance(d, _Doc)]
+        pending.append((chunk, scorer.submit(pairs) if pairs else Ready([])))
+        while len(pending) > ahead:
+            handle(*pending.popleft())
+    while pending:
+        handle(*pending.popleft())
+
+
 def _chunks(items: Iterator) -> Iterator[list]:
-    """Chunks of CHUNK_FIRST, doubling up to CHUNK_MAX documents; unit-end markers travel with
-    the documents before them."""
+    """Chunks of CHUNK_FIRST, doubling up to CHUNK_MAX documents; unit markers travel with the
+    documents after (_Begin) or before (_End) them."""
     chunk, count, size = [], 0, CHUNK_FIRST
     for item in items:
         chunk.append(item)
@@ -365,6 +441,34 @@ def _chunks(items: Iterator) -> Iterator[list]:
                 chunk, count, size = [], 0, min(2 * size, CHUNK_MAX)
     if chunk:
         yield chunk
+
+
+# --- without linking: route each document as soon as it is scored --------------------------------
+def _filter_streaming(run: _Run, units: Iterator[Unit], scorer, ahead: int) -> None:
+    current: _UnitOutput | None = None
+
+    def docs() -> Iterator[_Doc | _End]:
+        seen: set[str] = set()
+        for unit in units:
+            if run.is_done(unit):
+                ids = run.state.ids_by_source.get(unit.name, [])
+                seen.update(ids)
+                run.skipped += len(ids)
+                continue
+            for record in records(unit, run.stdin):
+                yield _Doc(unit, _claim(seen, record.wanted_id, record.fallback_id), record)
+            yield _End(unit)
+
+    def handle(chunk, future) -> None:
+        nonlocal current
+        current, n = _route_chunk(chunk, future, run.policy, run.out, current, run.state)
+        run.count_scored(n)
+
+    try:
+        _pipeline(docs(), scorer, ahead, handle)
+    finally:
+        if current is not None:
+            current.discard()  # an unfinished unit: its temp files go, a rerun redoes it
 
 
 def _route_chunk(chunk, future, policy: Policy, out: Path, current: _UnitOutput | None,
@@ -382,11 +486,168 @@ def _route_chunk(chunk, future, policy: Policy, out: Path, current: _UnitOutput 
     return current, sum(isinstance(i, _Doc) for i in chunk)
 
 
-def _count(counts: dict[str, int], bar: "_Progress", n: int) -> None:
-    if counts["scored"]:
-        counts["after_first"] += n
-    counts["scored"] += n
-    bar.update(n)
+# --- with linking: score everything (saved per unit), link once, then route -----------------------
+def _filter_linked(run: _Run, units: list[Unit], scorer, ahead: int) -> None:
+    """The three phases of a linking run. Resuming: scores saved by an earlier run are used again
+    when their input is unchanged (detector/scored.py); units already routed are linked again
+    (they may be the source of a document routed now) but not routed again; links are computed
+    from the same verdicts in the same order, so a resumed run routes as an uninterrupted one."""
+    todo = [not run.is_done(unit) for unit in units]
+    if not any(todo):  # a finished run: nothing to score, link or route
+        run.skipped = sum(len(run.state.ids_by_source.get(unit.name, [])) for unit in units)
+        return
+    from detector.link import link_verdicts  # datasketch and scipy: ~0.6 s, only when linking
+    units = _spool_stdin(run, units)
+    entries, stats = _score_and_save(run, units, todo, scorer, ahead)
+    run.scoring_done = time.monotonic()
+    run.bar.close()
+
+    # Ids are claimed in input order over the whole run, as the filter without linking does.
+    seen: set[str] = set()
+    batch: list[Verdict] = []
+    for unit_entries in entries:
+        for entry in unit_entries:
+            batch.append(replace(entry.verdict, id=_claim(seen, entry.wanted_id, entry.fallback_id)))
+    run.bar.note(f"linking {len(batch)} documents...")
+    started = time.monotonic()
+    linked = link_verdicts(batch)
+    run.link_seconds = time.monotonic() - started
+    del batch
+    # Routing needs only the verdict dicts: each verdict, and with it its text, is let go as
+    # soon as it is converted, so the dicts do not pile up on top of the texts.
+    routed: list[tuple[int, list[tuple[Record, dict[str, Any]]]]] = []
+    position = 0
+    for i, unit_entries in enumerate(entries):
+        docs = []
+        for e in unit_entries:
+            if todo[i]:
+                docs.append((Record(e.line, e.wanted_id, e.fallback_id, None), linked[position].to_dict()))
+            linked[position] = None
+            position += 1
+        if todo[i]:
+            routed.append((i, docs))
+        else:
+            run.skipped += len(run.state.ids_by_source.get(units[i].name, []))
+        entries[i] = None
+
+    for i, docs in routed:
+        _route_saved(run, units[i], stats[i], docs)
+
+
+def _spool_stdin(run: _Run, units: list[Unit]) -> list[Unit]:
+    """Stdin cannot be read twice (scoring, then routing) nor again by a rerun: it is copied once
+    to DIR/.detector-filter/stdin, and that copy is the input from then on. Text on stdin is read
+    up to the scoring size limit, as without linking."""
+    if not any(unit.path is None for unit in units):
+        return units
+    spool = run.out / STATE_DIR / "stdin"
+    if not spool.exists():
+        unit = next(unit for unit in units if unit.path is None)
+        left = None if unit.kind == SHARD else MAX_DOCUMENT_BYTES + 1
+        copy = AtomicFile(spool)
+        try:
+            while left is None or left > 0:
+                block = run.stdin.read(1 << 20 if left is None else min(1 << 20, left))
+                if not block:
+                    break
+                copy.write(block)
+                left = None if left is None else left - len(block)
+        except BaseException:
+            copy.discard()
+            raise
+        copy.commit()
+    return [Unit(u.name, u.kind, str(spool)) if u.path is None else u for u in units]
+
+
+class _Saver:
+    """Phase 1's handler: each unit's verdicts, in order, into its saved file and into memory."""
+
+    def __init__(self, run: _Run, entries: list):
+        self.run, self.entries = run, entries
+        self.writer: scored.Writer | None = None
+        self.current: list[scored.Entry] = []
+        self.index = -1
+
+    def __call__(self, chunk, future) -> None:
+        verdicts = iter(future.result())
+        for item in chunk:
+            if isinstance(item, _Begin):
+                self.writer = scored.Writer(self.run.out, item.unit, item.stat)
+                self.current, self.index = [], item.index
+            elif isinstance(item, _Doc):
+                verdict, record = next(verdicts), item.record
+                self.writer.add(record.line, record.wanted_id, record.fallback_id, verdict)
+                self.current.append(scored.Entry(record.line, record.wanted_id, record.fallback_id,
+                                                 scored.from_stored(verdict)))
+            else:
+                self.writer.commit()
+                self.writer = None
+                self.entries[self.index] = self.current
+        self.run.count_scored(sum(isinstance(i, _Doc) for i in chunk))
+
+    def discard(self) -> None:
+        if self.writer is not None:
+            self.writer.discard()
+
+
+def _score_and_save(run: _Run, units: list[Unit], todo: list[bool], scorer, ahead: int):
+    """Phase 1: every unit's entries, from its saved file when fresh, else scored (and saved).
+    Returns the entries per unit and each unit's input stat as of its reading."""
+    entries: list[list[scored.Entry] | None] = [None] * len(units)
+    stats: list[list[int] | None] = [None] * len(units)
+
+    def docs() -> Iterator[_Begin | _Doc | _End]:
+        for i, unit in enumerate(units):
+            stats[i] = scored.input_stat(unit)  # before reading: an edit after it shows as stale
+            saved = scored.load(run.out, unit, stats[i])
+            if saved is not None:
+                entries[i] = saved
+                run.reused += len(saved) if todo[i] else 0
+                continue
+            yield _Begin(unit, i, stats[i])
+            for record in records(unit, run.stdin):
+                yield _Doc(unit, record.wanted_id, record)
+            yield _End(unit)
+
+    saver = _Saver(run, entries)
+    try:
+        _pipeline(docs(), scorer, ahead, saver)
+    finally:
+        saver.discard()  # an unfinished unit's temp file; a rerun scores the unit again
+    return entries, stats
+
+
+def _route_saved(run: _Run, unit: Unit, stat: list[int] | None, docs: list[tuple[Record, dict]]) -> None:
+    """Phase 3 for one unit: its outputs and manifest lines from the linked verdicts. A shard is
+    read again for its records (every field goes to the output); it must be the shard scored."""
+    now = scored.input_stat(unit)
+    if now != stat and not (unit.kind == FILE and now is None):  # a vanished file: copy_failed
+        raise InputChanged(f"{unit.name} changed after it was scored; finished work is saved: "
+                           "rerun the same command to score it again and resume")
+    output = _UnitOutput(run.out, unit, run.state)
+    try:
+        if unit.kind == SHARD:
+            read = records(unit, run.stdin)
+            try:
+                for saved, verdict in docs:
+                    record = next(read, None)
+                    if record is None or (record.line, record.wanted_id, record.fallback_id) != \
+                            (saved.line, saved.wanted_id, saved.fallback_id):
+                        raise InputChanged(f"{unit.name} changed after it was scored (line {saved.line}); "
+                                           "finished work is saved: rerun the same command to resume")
+                    output.add(_Doc(unit, verdict["id"], record), verdict, run.policy)
+                if next(read, None) is not None:
+                    raise InputChanged(f"{unit.name} changed after it was scored (it grew); finished "
+                                       "work is saved: rerun the same command to resume")
+            finally:
+                read.close()
+        else:
+            for saved, verdict in docs:
+                output.add(_Doc(unit, verdict["id"], saved), verdict, run.policy)
+        output.finish()
+    except BaseException:
+        output.discard()
+        raise
 
 
 class _Progress:
@@ -414,9 +675,14 @@ class _Progress:
         else:
             self.bar.update(n)
 
+    def note(self, message: str) -> None:
+        if self.tqdm is not None:
+            print(f"detector filter: {message}", file=sys.stderr)
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
 # --- command line ----------------------------------------------------------------------------------
@@ -433,6 +699,12 @@ A document is rejected when it has one of the --reject-flags, when its label is 
 --keep, or when its label's score is below --min-score, in that order; the reason names the
 rule ({DEFAULT_REJECT_FLAGS[0]}, too_short, label_ai_generated, low_score, ...). A document that
 cannot be read or scored is an error, listed in the manifest only.
+
+Documents are linked across the whole input first (--no-link turns it off): a rewrite or
+translation of another document of the input is labelled by that link (paraphrased,
+machine_translated) and its manifest line names the source in "derived_from" (null when not
+derived). Linking scores every document before routing any, and holds the input's texts in
+memory while it links.
 
 Killed or interrupted? Run the same command again: finished work is kept, the rest is done, and
 the manifest ends with every input exactly once.
@@ -464,6 +736,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="read every input (stdin included) as JSONL, whatever its name")
     parser.add_argument("--model", metavar="FILE",
                         help="model file (default: the bundled model); load only model files you trust")
+    parser.add_argument("--no-link", dest="link", action="store_false",
+                        help="do not link documents across the input (linking is on by default: every "
+                             "document is scored before any is routed, and memory grows with the "
+                             "input; see docs/linking.md). Without it, memory stays flat")
 
 
 def main(args: argparse.Namespace, stdin=None, stderr=None) -> int:
@@ -478,14 +754,14 @@ def main(args: argparse.Namespace, stdin=None, stderr=None) -> int:
         if args.jobs is not None and args.jobs < 1:
             raise UsageError("--jobs must be at least 1")
         summary = run_filter(args.inputs, args.out, policy, jobs=args.jobs, jsonl=args.jsonl,
-                             model=args.model, stdin=stdin, progress=stderr.isatty())
+                             model=args.model, stdin=stdin, progress=stderr.isatty(), link=args.link)
     except UsageError as exc:
         print(f"detector filter: {exc}", file=stderr)
         return EXIT_USAGE
     except ModelError as exc:
         print(f"detector filter: cannot load the model: {exc}", file=stderr)
         return EXIT_USAGE
-    except WorkerDied as exc:
+    except (WorkerDied, InputChanged) as exc:
         print(f"detector filter: {exc}", file=stderr)
         return EXIT_SOME_ERRORS
     except OSError as exc:  # writing the output failed (disk full, read-only folder...)

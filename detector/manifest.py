@@ -4,7 +4,9 @@ Layout of DIR:
     accepted/<unit name>       accepted documents, in their input's form
     rejected/<unit name>       rejected documents, likewise
     manifest.jsonl             one line per input document: the record of what was decided
-    .detector-filter/          run state: settings.json (the command's settings) and done.txt
+    .detector-filter/          run state: settings.json (the command's settings) and done.txt;
+                               with linking also scored/ (each unit's saved verdicts, scored.py)
+                               and stdin (the one copy of standard input)
 
 Why a crash (SIGKILL included) never costs a document or duplicates one:
 - every output file is written to a hidden temp file beside its target, flushed, fsync'ed and
@@ -45,10 +47,14 @@ def temp_path(target: Path) -> Path:
 
 
 class AtomicFile:
-    """Write to a temp file; commit() renames it over the target, discard() removes it."""
+    """Write to a temp file; commit() renames it over the target, discard() removes it.
 
-    def __init__(self, target: Path, gzipped: bool = False):
+    `sync=False` skips the fsync before the rename: for files that a reader checks and can
+    rebuild (detector/scored.py), where one fsync per small file would cost more than the file."""
+
+    def __init__(self, target: Path, gzipped: bool = False, sync: bool = True):
         self.target = target
+        self.sync = sync
         self.temp = temp_path(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         self._raw = open(self.temp, "wb")
@@ -63,7 +69,8 @@ class AtomicFile:
         if self.handle is not self._raw:
             self.handle.close()
         self._raw.flush()
-        os.fsync(self._raw.fileno())
+        if self.sync:
+            os.fsync(self._raw.fileno())
         self._raw.close()
         os.replace(self.temp, self.target)
 
@@ -164,8 +171,12 @@ class RunState:
             previous = json.loads(path.read_text("utf-8"))
             if previous != settings:
                 changed = sorted(k for k in set(previous) | set(settings) if previous.get(k) != settings.get(k))
+                hint = ""
+                if "link" in changed:  # "link" is only in the settings of a linking run
+                    hint = (" (that run linked documents: rerun it without --no-link)" if previous.get("link")
+                            else " (that run did not link documents: add --no-link)")
                 raise UsageError(f"{self.out} holds the output of a different filter command "
-                                 f"(it differs in: {', '.join(changed)}); rerun that command to "
+                                 f"(it differs in: {', '.join(changed)}); rerun that command{hint} to "
                                  "resume it, or choose a new --out folder")
             return
         if self.out.exists() and any(self.out.iterdir()):

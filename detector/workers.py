@@ -14,6 +14,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from functools import lru_cache
 from typing import Any, Sequence
 
+from detector import scored
 from detector.api import Detector
 from detector.model import ModelError
 
@@ -33,8 +34,12 @@ def _cached_detector(model: str | None) -> Detector:  # one cache key per model,
     return Detector.load(model)
 
 
-def score_pairs(detector: Detector, pairs: Sequence[tuple[str, Any]]) -> list[dict[str, Any]]:
-    """Verdict dicts for (id, payload) pairs; payload is bytes, str or an exception."""
+def score_pairs(detector: Detector, pairs: Sequence[tuple[str, Any]],
+                for_linking: bool = False) -> list[dict[str, Any]]:
+    """Verdict dicts for (id, payload) pairs; payload is bytes, str or an exception. For linking,
+    in the saved form of detector/scored.py: full-precision scores and the scored text."""
+    if for_linking:
+        return [scored.stored(v) for v in detector.iter_scores(pairs)]
     return [v.to_dict() for v in detector.iter_scores(pairs)]
 
 
@@ -59,8 +64,9 @@ class Ready:
 class LocalScorer:
     """--jobs 1: score in this process; the model is loaded on first use."""
 
-    def __init__(self, model: str | None):
+    def __init__(self, model: str | None, for_linking: bool = False):
         self.model = model
+        self.for_linking = for_linking
         self.detector: Detector | None = None
         self._limits = None
 
@@ -68,7 +74,7 @@ class LocalScorer:
         if self.detector is None:
             self.detector = load_detector(self.model)
             self._limits = one_thread()  # after loading: the model brings the OpenMP library in
-        return Ready(score_pairs(self.detector, pairs))
+        return Ready(score_pairs(self.detector, pairs, self.for_linking))
 
     def close(self) -> None:
         if self._limits is not None:
@@ -105,16 +111,17 @@ def _exit_with_parent(main_pid: int, parent_pid: int) -> None:
             os._exit(1)
 
 
-def _worker_score(pairs) -> list[dict[str, Any]]:
+def _worker_score(pairs, for_linking: bool) -> list[dict[str, Any]]:
     if "error" in _WORKER:
         raise ModelError(_WORKER["error"])
-    return score_pairs(_WORKER["detector"], pairs)
+    return score_pairs(_WORKER["detector"], pairs, for_linking)
 
 
 class PoolScorer:
     """--jobs N: N worker processes, each loading the model once."""
 
-    def __init__(self, jobs: int, model: str | None):
+    def __init__(self, jobs: int, model: str | None, for_linking: bool = False):
+        self.for_linking = for_linking
         methods = multiprocessing.get_all_start_methods()
         # forkserver: workers start from a clean process that has imported detector but never run
         # the model, so they inherit no OpenMP or BLAS thread state (forking a process that has
@@ -126,7 +133,7 @@ class PoolScorer:
                                         initializer=_worker_init, initargs=(model, os.getpid()))
 
     def submit(self, pairs) -> Future:
-        return self.pool.submit(_worker_score, pairs)
+        return self.pool.submit(_worker_score, pairs, self.for_linking)
 
     def close(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)

@@ -1,4 +1,8 @@
-"""The pre-ingest filter end to end, with the bundled model on a few short generated documents."""
+"""The pre-ingest filter end to end, with the bundled model on a few short generated documents.
+
+Runs use the defaults (linking on) unless a test is about the path without linking (link=False,
+--no-link), which routes each document as soon as it is scored; test_filter_link.py tests what
+linking adds and how a linking run resumes."""
 from __future__ import annotations
 
 import errno
@@ -147,12 +151,13 @@ def test_unreadable_file_is_an_error_line_not_a_stop(tmp_path, monkeypatch):
     assert summary.exit_status == 1
 
 
-def test_stdin_text_and_jsonl(tmp_path):
+@pytest.mark.parametrize("link", [True, False])
+def test_stdin_text_and_jsonl(tmp_path, link):
     text = english_text(5).encode()
-    run_filter(["-"], tmp_path / "a", KEEP_ALL, jobs=1, stdin=io.BytesIO(text))
+    run_filter(["-"], tmp_path / "a", KEEP_ALL, jobs=1, stdin=io.BytesIO(text), link=link)
     assert (tmp_path / "a/accepted/stdin").read_bytes() == text
     lines = b"".join(json.dumps({"id": f"s{i}", "text": english_text(i)}).encode() + b"\n" for i in range(2))
-    run_filter(["-"], tmp_path / "b", KEEP_ALL, jobs=1, jsonl=True, stdin=io.BytesIO(lines))
+    run_filter(["-"], tmp_path / "b", KEEP_ALL, jobs=1, jsonl=True, stdin=io.BytesIO(lines), link=link)
     assert sorted(by_id(tmp_path / "b")) == ["s0", "s1"]
     assert (tmp_path / "b/accepted/stdin.jsonl").exists()
 
@@ -183,16 +188,22 @@ def test_filter_texts_library_function():
     assert results[0].verdict["label"] in LABELS
 
 
-def test_jobs_2_writes_exactly_what_jobs_1_writes(finished, tmp_path):
+@pytest.mark.parametrize("link", [True, False])
+def test_jobs_2_writes_exactly_what_jobs_1_writes(finished, tmp_path, link):
     root, out1, _, _ = finished
+    if not link:
+        out1 = tmp_path / "out1"
+        run_filter([str(root)], out1, KEEP_ALL, jobs=1, link=False)
     out2 = tmp_path / "out2"
-    run_filter([str(root)], out2, KEEP_ALL, jobs=2)
+    run_filter([str(root)], out2, KEEP_ALL, jobs=2, link=link)
     files1 = {p.relative_to(out1): p.read_bytes() for p in out1.rglob("*") if p.is_file()}
     files2 = {p.relative_to(out2): p.read_bytes() for p in out2.rglob("*") if p.is_file()}
     assert files1 == files2
 
 
 def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_manifest(tmp_path):
+    """Without linking, manifest lines are written while scoring goes on: kill once one is.
+    (test_filter_link.py kills a linking run while it scores, before any line is written.)"""
     root = tmp_path / "in"
     for i in range(24):
         (root / "files").mkdir(parents=True, exist_ok=True)
@@ -200,9 +211,10 @@ def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_manifest(tmp_path):
     write_jsonl(root / "shard.jsonl", [{"id": f"k{i}", "text": english_text(2000 + i)} for i in range(16)])
     total = 40
     reference = tmp_path / "reference"
-    run_filter([str(root)], reference, jobs=1)
+    run_filter([str(root)], reference, jobs=1, link=False)
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "detector.cli", "filter", str(root), "--out", str(out), "--jobs", "1"]
+    cmd = [sys.executable, "-m", "detector.cli", "filter", str(root), "--out", str(out), "--jobs", "1",
+           "--no-link"]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     manifest = out / "manifest.jsonl"
     recorded = 0
@@ -216,7 +228,7 @@ def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_manifest(tmp_path):
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
     assert 0 < recorded < total
-    resumed = run_filter([str(root)], out, jobs=1)
+    resumed = run_filter([str(root)], out, jobs=1, link=False)
     assert resumed.skipped > 0 and resumed.scored < total
     lines = manifest_lines(out)
     assert len(lines) == len({line["id"] for line in lines}) == total

@@ -4,7 +4,7 @@
     verdicts = link_texts(texts, ids=ids)          # score and link
     verdicts = link_verdicts(detector.score_many(texts, ids=ids))   # link verdicts you have
 
-Needs the `link` extra (datasketch). Memory: the whole batch is held at once (texts, verdicts,
+Uses datasketch (a core dependency). Memory: the whole batch is held at once (texts, verdicts,
 and ~5 KB of keys and signatures per document); see docs/linking.md.
 """
 from __future__ import annotations

@@ -23,8 +23,9 @@ import numpy as np
 
 try:
     from datasketch import MinHash
-except ImportError as exc:  # an optional dependency: say exactly what to install
-    raise ImportError("detector.link needs datasketch: pip install 'detector[link]'") from exc
+except ImportError as exc:  # a dependency missing from a broken install: say exactly what to do
+    raise ImportError("detector.link needs datasketch, a dependency of detector: pip install "
+                      "'datasketch>=1.6' (or reinstall detector)") from exc
 
 # Bands x rows = MinHash permutations per window. A pair of windows with Jaccard j collides with
 # probability 1 - (1 - j^3)^BANDS: with 64 bands of 3 rows, 0.19 at j = 0.15, 0.40 at 0.2,

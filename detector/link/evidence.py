@@ -180,7 +180,10 @@ def _align(these, others, flip: bool) -> list[Aligned]:
         best, best_sim = -1, 0.0
         for j, c in counts.items():
             sim = 2 * c / (len(keys) + len(others[j][2]))
-            if sim > best_sim:
+            # Ties go to the earlier sentence. `counts` is filled in the iteration order of a
+            # frozenset of strings, which changes with each process's hash seed: without this,
+            # the same batch could show a different aligned sentence from one run to the next.
+            if sim > best_sim or (sim == best_sim and j < best):
                 best, best_sim = j, sim
         if best >= 0 and best_sim >= ALIGN_MIN:
             o = others[best]
