@@ -32,6 +32,7 @@ FAMILIES: dict[str, tuple[Detector, ...]] = {
         generation.specifics_per_sentence,
         generation.direct_quote_share,
         generation.summary_ending,
+        generation.llm_vocabulary,
     ),
     "paraphrase": (
         paraphrase.outlet_attribution,

@@ -53,6 +53,22 @@ def stock_phrase(doc: Document) -> Finding:
     return rate_finding(_stock_phrases().find(doc, "stock phrase"), doc)
 
 
+@lru_cache(maxsize=1)
+def _llm_vocabulary() -> PhraseIndex:
+    return PhraseIndex(lexicon.lines("llm_vocabulary.txt"))
+
+
+def llm_vocabulary(doc: Document) -> Finding:
+    """Words chat models overuse ("delve", "pivotal", "underscores", "showcasing", "tapestry").
+
+    Measured as excess vocabulary in text written since chat models appeared (the lexicon's
+    header gives the studies). Unlike stock_phrase it needs no whole phrase, so it survives a
+    model being told to write plainly. Known false positives: press releases, opinion pieces,
+    business writing. Rate per 1,000 words.
+    """
+    return rate_finding(_llm_vocabulary().find(doc, "word chat models overuse"), doc)
+
+
 # Only texts with this many sentences have a measurable rhythm.
 MIN_SENTENCES_FOR_RHYTHM = 4
 
