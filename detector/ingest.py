@@ -47,7 +47,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from detector import scored
 from detector.api import BATCH_SIZE, MAX_DOCUMENT_BYTES, Detector
 from detector.manifest import (MANIFEST, STATE_DIR, AtomicFile, RunState, SourceError, copy_atomic,
-                               json_line, read_manifest, write_atomic)
+                               json_line, read_manifest, temp_path, write_atomic)
 from detector.model import ModelError, default_model_path, sha256_of
 from detector.routing import (ACCEPTED, DECISIONS, DEFAULT_KEEP_LABELS, DEFAULT_MIN_SCORE,
                               DEFAULT_REJECT_FLAGS, ERROR, KNOWN_FLAGS, REJECTED, Decision, Policy,
@@ -231,8 +231,9 @@ class _End:
 class _UnitOutput:
     """The outputs and manifest lines of the unit being routed (results arrive in unit order)."""
 
-    def __init__(self, out: Path, unit: Unit, state: RunState):
+    def __init__(self, out: Path, unit: Unit, state: RunState, staged: Path | None = None):
         self.out, self.unit, self.state = out, unit, state
+        self.staged = staged  # a copy of the input made earlier (linking runs), if any
         self.shards: dict[str, AtomicFile] = {}
         self.lines = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
         self.ids: list[str] = []
@@ -261,6 +262,9 @@ class _UnitOutput:
             if self.unit.path is None:  # stdin: the bytes we read are all there is
                 payload = doc.record.payload
                 write_atomic(target, payload if isinstance(payload, bytes) else payload.encode("utf-8"))
+            elif self.staged is not None and self.staged.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(self.staged, target)  # copied (and synced) while the run was scoring
             else:
                 copy_atomic(self.unit.path, target)  # the input's bytes, not our decoding of them
             return
@@ -273,12 +277,20 @@ class _UnitOutput:
         shard.write(json_line(annotated))
 
     def finish(self) -> None:
+        self.close_outputs()
+        self.record()
+
+    def close_outputs(self) -> None:
+        """Put the unit's shard outputs in place (a file unit's copy is in place already)."""
         if self.unit.kind == SHARD:
             for decision in (ACCEPTED, REJECTED):
                 if decision in self.shards:
                     self.shards[decision].commit()
                 else:  # a redone shard must not keep a stale file from an older layout
                     (self.out / decision / self.unit.name).unlink(missing_ok=True)
+
+    def record(self) -> None:
+        """Append the unit's manifest lines and mark it done: only once its outputs are in place."""
         self.lines.seek(0)
         # A shard is marked done at once (one fsync per shard is cheap, and redoing a shard is
         # not); one-document units are recognised by their manifest line, so they can wait.
@@ -496,21 +508,24 @@ def _filter_linked(run: _Run, units: list[Unit], scorer, ahead: int) -> None:
     if not any(todo):  # a finished run: nothing to score, link or route
         run.skipped = sum(len(run.state.ids_by_source.get(unit.name, [])) for unit in units)
         return
-    from detector.link import link_verdicts  # datasketch and scipy: ~0.6 s, only when linking
+    from detector.link import link_keys, link_verdicts  # datasketch and scipy: ~0.6 s, only when linking
     units = _spool_stdin(run, units)
-    entries, stats = _score_and_save(run, units, todo, scorer, ahead)
+    entries, stats = _score_and_save(run, units, todo, scorer, ahead, link_keys)
     run.scoring_done = time.monotonic()
     run.bar.close()
 
     # Ids are claimed in input order over the whole run, as the filter without linking does.
     seen: set[str] = set()
     batch: list[Verdict] = []
+    keys = []
     for unit_entries in entries:
         for entry in unit_entries:
             batch.append(replace(entry.verdict, id=_claim(seen, entry.wanted_id, entry.fallback_id)))
+            keys.append(entry.keys)
     run.bar.note(f"linking {len(batch)} documents...")
     started = time.monotonic()
-    linked = link_verdicts(batch)
+    linked = link_verdicts(batch, keys=keys)
+    del keys
     run.link_seconds = time.monotonic() - started
     del batch
     # Routing needs only the verdict dicts: each verdict, and with it its text, is let go as
@@ -531,7 +546,7 @@ def _filter_linked(run: _Run, units: list[Unit], scorer, ahead: int) -> None:
         entries[i] = None
 
     for i, docs in routed:
-        _route_saved(run, units[i], stats[i], docs)
+        _route_saved(run, units[i], stats[i], docs).record()
 
 
 def _spool_stdin(run: _Run, units: list[Unit]) -> list[Unit]:
@@ -562,11 +577,12 @@ def _spool_stdin(run: _Run, units: list[Unit]) -> list[Unit]:
 class _Saver:
     """Phase 1's handler: each unit's verdicts, in order, into its saved file and into memory."""
 
-    def __init__(self, run: _Run, entries: list):
-        self.run, self.entries = run, entries
+    def __init__(self, run: _Run, entries: list, keys_of):
+        self.run, self.entries, self.keys_of = run, entries, keys_of
         self.writer: scored.Writer | None = None
         self.current: list[scored.Entry] = []
         self.index = -1
+        self.staged: Path | None = None
 
     def __call__(self, chunk, future) -> None:
         verdicts = iter(future.result())
@@ -574,15 +590,23 @@ class _Saver:
             if isinstance(item, _Begin):
                 self.writer = scored.Writer(self.run.out, item.unit, item.stat)
                 self.current, self.index = [], item.index
+                self.staged = _staging_target(self.run, item.unit)
+                if self.staged is not None:  # a copy from an older scoring must never be used
+                    self.staged.unlink(missing_ok=True)
             elif isinstance(item, _Doc):
                 verdict, record = next(verdicts), item.record
                 self.writer.add(record.line, record.wanted_id, record.fallback_id, verdict)
+                restored = scored.from_stored(verdict)
+                # Linking's per-document work, done here while the workers score the next chunks
+                # (this process would otherwise wait): with --jobs N it runs beside the scoring.
                 self.current.append(scored.Entry(record.line, record.wanted_id, record.fallback_id,
-                                                 scored.from_stored(verdict)))
+                                                 restored, self.keys_of(restored)))
             else:
                 self.writer.commit()
                 self.writer = None
                 self.entries[self.index] = self.current
+                if self.staged is not None and all(e.verdict.error is None for e in self.current):
+                    _stage(item.unit, self.staged)
         self.run.count_scored(sum(isinstance(i, _Doc) for i in chunk))
 
     def discard(self) -> None:
@@ -590,9 +614,27 @@ class _Saver:
             self.writer.discard()
 
 
-def _score_and_save(run: _Run, units: list[Unit], todo: list[bool], scorer, ahead: int):
+def _staging_target(run: _Run, unit: Unit) -> Path | None:
+    """Where to copy a file input while scoring: a linking run routes only after linking, and
+    copying every accepted or rejected file then (an fsync each) would run alone, after the
+    parallel part. Files only: a shard's outputs hold its records with annotations."""
+    return scored.staged_path(run.out, unit.name) if unit.kind == FILE and unit.path else None
+
+
+def _stage(unit: Unit, staged: Path) -> None:
+    """Copy the input to its staging place (written after the unit's saved scores, so a staged
+    copy is never older than the scores routing uses). A failure is left to routing, which
+    copies again and reports it."""
+    try:
+        copy_atomic(unit.path, staged)
+    except SourceError:
+        pass
+
+
+def _score_and_save(run: _Run, units: list[Unit], todo: list[bool], scorer, ahead: int, keys_of):
     """Phase 1: every unit's entries, from its saved file when fresh, else scored (and saved).
-    Returns the entries per unit and each unit's input stat as of its reading."""
+    Returns the entries per unit and each unit's input stat as of its reading. `keys_of(verdict)`
+    gives a new entry's story keys for linking."""
     entries: list[list[scored.Entry] | None] = [None] * len(units)
     stats: list[list[int] | None] = [None] * len(units)
 
@@ -609,7 +651,7 @@ def _score_and_save(run: _Run, units: list[Unit], todo: list[bool], scorer, ahea
                 yield _Doc(unit, record.wanted_id, record)
             yield _End(unit)
 
-    saver = _Saver(run, entries)
+    saver = _Saver(run, entries, keys_of)
     try:
         _pipeline(docs(), scorer, ahead, saver)
     finally:
@@ -617,14 +659,19 @@ def _score_and_save(run: _Run, units: list[Unit], todo: list[bool], scorer, ahea
     return entries, stats
 
 
-def _route_saved(run: _Run, unit: Unit, stat: list[int] | None, docs: list[tuple[Record, dict]]) -> None:
-    """Phase 3 for one unit: its outputs and manifest lines from the linked verdicts. A shard is
-    read again for its records (every field goes to the output); it must be the shard scored."""
+def _route_saved(run: _Run, unit: Unit, stat: list[int] | None,
+                 docs: list[tuple[Record, dict]]) -> _UnitOutput:
+    """Phase 3 for one unit: its outputs from the linked verdicts, put in place, and its manifest
+    lines, ready for record(). A shard is read again for its records (every field goes to the
+    output); it must be the shard scored."""
     now = scored.input_stat(unit)
     if now != stat and not (unit.kind == FILE and now is None):  # a vanished file: copy_failed
         raise InputChanged(f"{unit.name} changed after it was scored; finished work is saved: "
                            "rerun the same command to score it again and resume")
-    output = _UnitOutput(run.out, unit, run.state)
+    staged = _staging_target(run, unit)
+    if staged is not None:  # a copy a kill cut short: the staged file itself is whole or absent
+        temp_path(staged).unlink(missing_ok=True)
+    output = _UnitOutput(run.out, unit, run.state, staged)
     try:
         if unit.kind == SHARD:
             read = records(unit, run.stdin)
@@ -644,10 +691,11 @@ def _route_saved(run: _Run, unit: Unit, stat: list[int] | None, docs: list[tuple
         else:
             for saved, verdict in docs:
                 output.add(_Doc(unit, verdict["id"], saved), verdict, run.policy)
-        output.finish()
+        output.close_outputs()
     except BaseException:
         output.discard()
         raise
+    return output
 
 
 class _Progress:

@@ -32,7 +32,7 @@ import hashlib
 import json
 import os
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ from detector.sources import BROKEN, Unit
 from detector.verdict import Evidence, Verdict
 
 SCORED_DIR = "scored"
+STAGED_DIR = "staged"
 
 
 @dataclass(frozen=True)
@@ -51,11 +52,21 @@ class Entry:
     wanted_id: str
     fallback_id: str
     verdict: Verdict  # id None: assigned later, in input order
+    # Story keys for linking, when computed while scoring (not saved: a reused entry has None
+    # and linking computes them).
+    keys: Any = field(default=None, compare=False, repr=False)
 
 
 def path_for(out: Path, unit_name: str) -> Path:
     digest = hashlib.sha1(unit_name.encode("utf-8", "surrogateescape")).hexdigest()
     return out / STATE_DIR / SCORED_DIR / digest[:2] / f"{digest}.jsonl.gz"
+
+
+def staged_path(out: Path, unit_name: str) -> Path:
+    """Where a linking run keeps a copy of a file input, made while other documents are scored,
+    until routing renames it into accepted/ or rejected/ (detector/ingest.py)."""
+    digest = hashlib.sha1(unit_name.encode("utf-8", "surrogateescape")).hexdigest()
+    return out / STATE_DIR / STAGED_DIR / digest[:2] / digest
 
 
 def input_stat(unit: Unit) -> list[int] | None:

@@ -145,7 +145,7 @@ def test_crash_between_scoring_and_linking_resumes_without_scoring_again(referen
     out = tmp_path / "out"
     import detector.link
 
-    def crash(verdicts, stats=None):
+    def crash(verdicts, stats=None, keys=None):
         raise KeyboardInterrupt  # as if killed after the last unit's scores were saved
 
     monkeypatch.setattr(detector.link, "link_verdicts", crash)
@@ -166,16 +166,16 @@ def test_crash_while_routing_resumes_to_the_uninterrupted_manifest(reference, tm
     not routed again; the rest are routed with the same links."""
     root, ref_out = reference
     out = tmp_path / "out"
-    real_finish = ingest._UnitOutput.finish
+    real_record = ingest._UnitOutput.record
     finished = []
 
-    def finish_then_crash(self):
-        if len(finished) == 4:
+    def record_then_crash(self):
+        if len(finished) == 4:  # later units' outputs may be written already, on routing threads
             raise KeyboardInterrupt
-        real_finish(self)
+        real_record(self)
         finished.append(self.unit.name)
 
-    monkeypatch.setattr(ingest._UnitOutput, "finish", finish_then_crash)
+    monkeypatch.setattr(ingest._UnitOutput, "record", record_then_crash)
     with pytest.raises(KeyboardInterrupt):
         run_filter([str(root)], out, KEEP_ALL, jobs=1)
     monkeypatch.undo()
@@ -209,7 +209,7 @@ def test_an_input_edited_between_kill_and_rerun_is_scored_again(reference, tmp_p
     out = tmp_path / "out"
     import detector.link
 
-    monkeypatch.setattr(detector.link, "link_verdicts", lambda verdicts, stats=None: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(detector.link, "link_verdicts", lambda verdicts, stats=None, keys=None: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
         run_filter([str(tree)], out, KEEP_ALL, jobs=1)
     monkeypatch.undo()
@@ -234,10 +234,10 @@ def test_an_input_edited_between_scoring_and_routing_stops_the_run_and_a_rerun_r
 
     real = detector.link.link_verdicts
 
-    def edit_then_link(verdicts, stats=None):
+    def edit_then_link(verdicts, stats=None, keys=None):
         with open(tree / "shards" / "part-0.jsonl", "ab") as handle:  # our own generated input
             handle.write(json.dumps({"id": "late", "text": english_text(77)}).encode() + b"\n")
-        return real(verdicts)
+        return real(verdicts, keys=keys)
 
     monkeypatch.setattr(detector.link, "link_verdicts", edit_then_link)
     with pytest.raises(InputChanged, match="in/shards/part-0.jsonl changed"):
@@ -288,7 +288,7 @@ def test_stdin_is_copied_once_and_linked(tmp_path, monkeypatch):
     out = tmp_path / "out"
     import detector.link
 
-    monkeypatch.setattr(detector.link, "link_verdicts", lambda verdicts, stats=None: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setattr(detector.link, "link_verdicts", lambda verdicts, stats=None, keys=None: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):
         run_filter(["-"], out, KEEP_ALL, jobs=1, jsonl=True, stdin=io.BytesIO(lines))
     monkeypatch.undo()

@@ -227,3 +227,24 @@ def test_alignment_ties_go_to_the_earlier_sentence_whatever_the_hash_seed():
         out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
         results.add(out.stdout.strip())
     assert results == {"(0, 5)"}
+
+
+def test_keys_computed_earlier_give_the_same_links():
+    """The filter extracts story keys while it scores; linking with them (some missing, as for
+    verdicts reused from an earlier run) must equal linking from the texts alone."""
+    import pytest
+
+    from detector.link import link_keys
+
+    batch = [verdict("rewrite", sample("001"), original=0.5, paraphrased=0.3),
+             verdict("mt", sample("000"), original=0.3, machine_translated=0.6),
+             verdict("wire", sample("002"), original=0.6, paraphrased=0.2),
+             Verdict(label=None, scores=None, error="empty document", id="bad")]
+    keys = [link_keys(v) for v in batch]
+    assert keys[3] is None and all(len(k) for k in keys[:3])
+    keys[1] = None  # not computed earlier: linking computes it
+    plain, early = link_verdicts(batch), link_verdicts(batch, keys=keys)
+    assert [v.to_dict() for v in early] == [v.to_dict() for v in plain]
+    assert early[0].derived_from is not None and early[0].derived_from.id == "wire"
+    with pytest.raises(ValueError):
+        link_verdicts(batch, keys=keys[:2])

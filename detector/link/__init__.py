@@ -9,7 +9,7 @@ and ~5 KB of keys and signatures per document); see docs/linking.md.
 """
 from __future__ import annotations
 
-from detector.link.batch import link_texts, link_verdicts
+from detector.link.batch import link_keys, link_texts, link_verdicts
 from detector.link.relate import RELATIONS
 
-__all__ = ["link_texts", "link_verdicts", "RELATIONS"]
+__all__ = ["link_keys", "link_texts", "link_verdicts", "RELATIONS"]

@@ -5,10 +5,13 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING, Iterable, Sequence
 
+from detector.link.fingerprint import key_sequence
 from detector.link.relate import Link, find_links
 from detector.verdict import LABELS, DerivedFrom, Evidence, Excerpt, Verdict
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from detector.api import Detector
 
 # How far a verified link moves the derived document's scores toward the relation's label:
@@ -27,19 +30,21 @@ MAX_EXCERPT_CHARS = 160
 MAX_LISTED = 8
 
 
-def link_verdicts(verdicts: Sequence[Verdict], stats: dict | None = None) -> list[Verdict]:
+def link_verdicts(verdicts: Sequence[Verdict], stats: dict | None = None,
+                  keys: Sequence[np.ndarray | None] | None = None) -> list[Verdict]:
     """Find, for each verdict, the document of the same batch it derives from.
 
     Returns new Verdicts (the inputs are not modified), in order, each with `linked` True and
     `derived_from` set or None. A derived document's label and scores take the link into account
     (LABEL_OF_RELATION); sources keep theirs. Failed verdicts pass through, linked, never derived.
     `stats`, when given, receives stage timings and counts (see benchmarks/link_speed.py).
+    `keys`: each verdict's link_keys(), when computed earlier (None entries are computed here).
     """
-    texts = [v.text if v.error is None and v.scores else None for v in verdicts]
+    texts = [_linkable_text(v) for v in verdicts]
     sourceness = [_sourceness(v) for v in verdicts]
     translated = [bool(v.scores) and v.scores["machine_translated"] > v.scores["paraphrased"]
                   for v in verdicts]
-    links = find_links(texts, sourceness, translated, stats=stats)
+    links = find_links(texts, sourceness, translated, stats=stats, keys=keys)
     out = []
     for i, v in enumerate(verdicts):
         link = links[i]
@@ -48,6 +53,17 @@ def link_verdicts(verdicts: Sequence[Verdict], stats: dict | None = None) -> lis
         else:
             out.append(_apply(v, verdicts[link.source], link))
     return out
+
+
+def link_keys(verdict: Verdict) -> np.ndarray | None:
+    """The story keys linking will use for this verdict (None: it is not linked). Cheap to call
+    where time is free, e.g. while other documents are being scored."""
+    text = _linkable_text(verdict)
+    return key_sequence(text) if text else None
+
+
+def _linkable_text(v: Verdict) -> str | None:
+    return v.text if v.error is None and v.scores else None
 
 
 def link_texts(texts: Iterable[str | bytes], ids: Sequence[str | None] | None = None,

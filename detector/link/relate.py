@@ -80,13 +80,16 @@ class Link:
 
 
 def find_links(texts: Sequence[str | None], sourceness: Sequence[float],
-               translated: Sequence[bool], stats: dict | None = None) -> list[Link | None]:
+               translated: Sequence[bool], stats: dict | None = None,
+               keys: Sequence[np.ndarray | None] | None = None) -> list[Link | None]:
     """For each text, the Link to the document it derives from, or None.
 
     `texts` must be normalised text (a Verdict's .text) for excerpts to line up with evidence.
     `sourceness` orders the pair (higher = more likely the untouched original); `translated`
     says whether each text's own verdict finds more machine-translation than rewrite artefacts. Texts that are None or empty are never linked.
     `stats`, when given, receives stage timings and counts (for benchmarks).
+    `keys`, when given, holds each text's key_sequence computed earlier (None: compute it here),
+    so a caller can extract keys while it waits for other work (the filter, while it scores).
     """
     clock = time.perf_counter()
     stats = stats if stats is not None else {}
@@ -98,7 +101,11 @@ def find_links(texts: Sequence[str | None], sourceness: Sequence[float],
         clock = now
 
     n = len(texts)
-    seqs = [key_sequence(t) if t else np.empty(0, dtype=np.uint32) for t in texts]
+    given = keys if keys is not None else [None] * n
+    if len(given) != n:
+        raise ValueError(f"{len(given)} key sequences for {n} texts")
+    seqs = [np.empty(0, dtype=np.uint32) if not t else k if k is not None else key_sequence(t)
+            for t, k in zip(texts, given)]
     lap("keys")
     sig, owners = candidates.signatures(drop_frequent(seqs))
     stats["windows"] = len(owners)
