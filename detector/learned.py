@@ -61,18 +61,34 @@ def shape_tokens(doc: Document) -> list[str]:
     """The topic-blind token sequence: kept words, word shapes and punctuation, sentence marks."""
     text, words, lower, zipfs = doc.text, doc.words, doc.lower_words, doc.zipfs
     starts = doc.sentence_starts
+    shapes = _SHAPES
+    if len(shapes) > MAX_CACHED_SHAPES:
+        shapes.clear()
     out: list[str] = []
+    append = out.append
     prev_end = 0
     for i, (start, end) in enumerate(doc.word_spans):
-        gap = text[prev_end:start]
-        out.extend(gap.replace(" ", "").replace("\n", "")[:MAX_GAP])
-        if i in starts:
-            out.append("<s>")
-        out.append(_shape(words[i], lower[i], zipfs[i], i in starts))
+        if start != prev_end + 1 or text[prev_end] != " ":  # most gaps are one space: no token
+            out.extend(text[prev_end:start].replace(" ", "").replace("\n", "")[:MAX_GAP])
+        at_start = i in starts
+        if at_start:
+            append("<s>")
+        word = words[i]
+        # A word's shape depends only on the word and whether it opens a sentence (its lower
+        # case and Zipf value follow from the word): computed once per process, then looked up.
+        shape = shapes.get((word, at_start))
+        if shape is None:
+            shape = shapes[(word, at_start)] = _shape(word, lower[i], zipfs[i], at_start)
+        append(shape)
         prev_end = end
     tail = text[prev_end:].replace(" ", "").replace("\n", "")[:MAX_GAP]
     out.extend(tail)
     return out
+
+
+# Shapes looked up by (word, opens a sentence); cleared past this size to bound memory.
+MAX_CACHED_SHAPES = 200_000
+_SHAPES: dict[tuple[str, bool], str] = {}
 
 
 def hashed_row(doc: Document) -> tuple[np.ndarray, np.ndarray]:

@@ -80,3 +80,32 @@ def test_punctuation_rates_count_characters():
     assert style.dash_rate(doc).value == 2 / doc.word_count
     assert style.contraction_rate(doc).value == 1 / doc.word_count
     assert style.digit_share(Document.from_text("In 2024 the 3rd of x")).value == 2 / 6
+
+
+def _plain_shape_tokens(doc: Document) -> list[str]:
+    """learned.shape_tokens without its shortcuts: every gap sliced, every shape computed."""
+    from detector import learned
+
+    out, prev_end = [], 0
+    for i, (start, end) in enumerate(doc.word_spans):
+        out.extend(doc.text[prev_end:start].replace(" ", "").replace("\n", "")[:learned.MAX_GAP])
+        if i in doc.sentence_starts:
+            out.append("<s>")
+        out.append(learned._shape(doc.words[i], doc.lower_words[i], doc.zipfs[i], i in doc.sentence_starts))
+        prev_end = end
+    out.extend(doc.text[prev_end:].replace(" ", "").replace("\n", "")[:learned.MAX_GAP])
+    return out
+
+
+def test_shape_tokens_cache_and_single_space_gaps_change_nothing():
+    from detector import learned
+
+    # The same word opening a sentence and inside one ("Police"), numbers, a name, gaps of one
+    # space, two spaces, a line break, punctuation with and without spaces, text at both ends.
+    texts = ["  Akkerberg police said 30 -day curfews ended in Akkerberg , she said, \"left!\" For now\n\nAkkerberg",
+             "x", "Mr. Smith met   officials (in 2022) - and left..."]
+    for _ in range(2):  # the second pass reads every shape from the cache
+        for text in texts:
+            doc = Document.from_text(text)
+            assert learned.shape_tokens(doc) == _plain_shape_tokens(doc)
+    assert learned._SHAPES[("Akkerberg", True)] != learned._SHAPES[("Akkerberg", False)] == "<Cap>"
