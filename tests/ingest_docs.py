@@ -84,3 +84,24 @@ def tree_digest(root: Path) -> dict[str, str]:
 
 def manifest_lines(out: Path) -> list[dict]:
     return [json.loads(line) for line in (out / "manifest.jsonl").read_text("utf-8").splitlines()]
+
+
+def kill_once(cmd: list[str], cwd: Path, progress, timeout: float = 120.0) -> int:
+    """Start `cmd`, SIGKILL it as soon as `progress()` (a count of finished work) is at least 1,
+    and return that count. Fails if the command finished before it could be killed."""
+    import signal
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    done = 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        done = progress()
+        if done >= 1:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    return done

@@ -10,10 +10,7 @@ import gzip
 import io
 import json
 import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -22,7 +19,7 @@ from detector import cli, manifest, sources
 from detector.ingest import filter_texts, run_filter, settings_for
 from detector.routing import LABELS, Policy
 from detector.sources import UsageError
-from ingest_docs import english_text, make_tree, manifest_lines, tree_digest, write_jsonl
+from ingest_docs import english_text, kill_once, make_tree, manifest_lines, tree_digest, write_jsonl
 
 KEEP_ALL = Policy(keep_labels=LABELS, min_score=0.0)
 REPO = Path(__file__).resolve().parents[1]
@@ -215,18 +212,8 @@ def test_sigkill_mid_run_then_rerun_gives_the_uninterrupted_manifest(tmp_path):
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "detector.cli", "filter", str(root), "--out", str(out), "--jobs", "1",
            "--no-link"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     manifest = out / "manifest.jsonl"
-    recorded = 0
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        recorded = manifest.read_bytes().count(b"\n") if manifest.exists() else 0
-        if recorded >= 1:
-            break
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    recorded = kill_once(cmd, REPO, lambda: manifest.read_bytes().count(b"\n") if manifest.exists() else 0)
     assert 0 < recorded < total
     resumed = run_filter([str(root)], out, jobs=1, link=False)
     assert resumed.skipped > 0 and resumed.scored < total

@@ -12,10 +12,7 @@ import io
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,7 +22,7 @@ from detector.ingest import InputChanged, run_filter
 from detector.manifest import STATE_DIR
 from detector.routing import LABELS, Policy
 from detector.sources import FILE, Unit, UsageError
-from ingest_docs import english_text, make_tree, manifest_lines, write_jsonl
+from ingest_docs import english_text, kill_once, make_tree, manifest_lines, write_jsonl
 
 KEEP_ALL = Policy(keep_labels=LABELS, min_score=0.0)
 REPO = Path(__file__).resolve().parents[1]
@@ -261,17 +258,7 @@ def test_sigkill_while_scoring_then_rerun_gives_the_uninterrupted_manifest(tmp_p
     run_filter([str(root)], reference_out, jobs=1)
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "detector.cli", "filter", str(root), "--out", str(out), "--jobs", "1"]
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    saved = 0
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and proc.poll() is None:
-        saved = len(scored_files(out)) if (out / STATE_DIR).exists() else 0
-        if saved >= 1:
-            break
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    saved = kill_once(cmd, REPO, lambda: len(scored_files(out)) if (out / STATE_DIR).exists() else 0)
     assert 0 < saved < 81 and not (out / "manifest.jsonl").read_bytes()
     resumed = run_filter([str(root)], out, jobs=1)
     assert resumed.reused > 0 and resumed.scored < total

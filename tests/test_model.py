@@ -13,7 +13,7 @@ from detector.api import Detector
 from detector.document import Document
 from detector.features import FAMILY_OF, FEATURE_NAMES, extract
 from detector.inference import Forest, Isotonic
-from detector.model import Model, ModelError, apply_priors, card_path_for, priors, sha256_of, vectorise
+from detector.model import Model, ModelError, apply_priors, card_path_for, priors, sha256_of
 from detector.verdict import LABELS
 
 import synthetic
