@@ -25,6 +25,8 @@ BATCH_SIZE = 256
 # Feature families whose spans are shown even when they did not move the label: named
 # artefacts. Style measures (sentence rhythm, word frequency) have no spans worth pointing at.
 ARTEFACT_FAMILIES = ("translation", "boilerplate", "generation", "paraphrase")
+_COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
+_ARTEFACT_FEATURES = tuple(name for name in FEATURE_NAMES if FAMILY_OF[name] in ARTEFACT_FAMILIES)
 
 
 class Detector:
@@ -172,12 +174,11 @@ def _evidence(doc: Document, findings, pushes, flag_spans) -> list[Evidence]:
     # country called "his" in a text that is already certain to be a translation changes no
     # probability when removed, yet it is exactly what a reader wants pointed out.
     unmoved = [name for flag in flag_spans for name in FLAG_FEATURES.get(flag, ())]
-    unmoved += [name for name in FEATURE_NAMES if FAMILY_OF[name] in ARTEFACT_FAMILIES]
-    for name in unmoved:
+    for name in (*unmoved, *_ARTEFACT_FEATURES):
         if name in shown:
             continue
         shown.add(name)
-        for span in findings[FEATURE_NAMES.index(name)].spans[:MAX_SPANS_PER_FEATURE]:
+        for span in findings[_COLUMN[name]].spans[:MAX_SPANS_PER_FEATURE]:
             items.append(_item(doc, name, span, None, 0.0))
     return items
 

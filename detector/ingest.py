@@ -277,17 +277,13 @@ class _UnitOutput:
         shard.write(json_line(annotated))
 
     def finish(self) -> None:
-        self.close_outputs()
-        self.record()
-
-    def close_outputs(self) -> None:
-        """Put the unit's shard outputs in place (a file unit's copy is in place already)."""
         if self.unit.kind == SHARD:
             for decision in (ACCEPTED, REJECTED):
                 if decision in self.shards:
                     self.shards[decision].commit()
                 else:  # a redone shard must not keep a stale file from an older layout
                     (self.out / decision / self.unit.name).unlink(missing_ok=True)
+        self.record()
 
     def record(self) -> None:
         """Append the unit's manifest lines and mark it done: only once its outputs are in place."""
@@ -546,7 +542,7 @@ def _filter_linked(run: _Run, units: list[Unit], scorer, ahead: int) -> None:
         entries[i] = None
 
     for i, docs in routed:
-        _route_saved(run, units[i], stats[i], docs).record()
+        _route_saved(run, units[i], stats[i], docs)
 
 
 def _spool_stdin(run: _Run, units: list[Unit]) -> list[Unit]:
@@ -659,11 +655,9 @@ def _score_and_save(run: _Run, units: list[Unit], todo: list[bool], scorer, ahea
     return entries, stats
 
 
-def _route_saved(run: _Run, unit: Unit, stat: list[int] | None,
-                 docs: list[tuple[Record, dict]]) -> _UnitOutput:
-    """Phase 3 for one unit: its outputs from the linked verdicts, put in place, and its manifest
-    lines, ready for record(). A shard is read again for its records (every field goes to the
-    output); it must be the shard scored."""
+def _route_saved(run: _Run, unit: Unit, stat: list[int] | None, docs: list[tuple[Record, dict]]) -> None:
+    """Phase 3 for one unit: its outputs and manifest lines from the linked verdicts. A shard is
+    read again for its records (every field goes to the output); it must be the shard scored."""
     now = scored.input_stat(unit)
     if now != stat and not (unit.kind == FILE and now is None):  # a vanished file: copy_failed
         raise InputChanged(f"{unit.name} changed after it was scored; finished work is saved: "
@@ -691,11 +685,10 @@ def _route_saved(run: _Run, unit: Unit, stat: list[int] | None,
         else:
             for saved, verdict in docs:
                 output.add(_Doc(unit, verdict["id"], saved), verdict, run.policy)
-        output.close_outputs()
+        output.finish()
     except BaseException:
         output.discard()
         raise
-    return output
 
 
 class _Progress:

@@ -58,15 +58,20 @@ class Entry:
 
 
 def path_for(out: Path, unit_name: str) -> Path:
-    digest = hashlib.sha1(unit_name.encode("utf-8", "surrogateescape")).hexdigest()
+    digest = _digest(unit_name)
     return out / STATE_DIR / SCORED_DIR / digest[:2] / f"{digest}.jsonl.gz"
 
 
 def staged_path(out: Path, unit_name: str) -> Path:
     """Where a linking run keeps a copy of a file input, made while other documents are scored,
     until routing renames it into accepted/ or rejected/ (detector/ingest.py)."""
-    digest = hashlib.sha1(unit_name.encode("utf-8", "surrogateescape")).hexdigest()
+    digest = _digest(unit_name)
     return out / STATE_DIR / STAGED_DIR / digest[:2] / digest
+
+
+def _digest(unit_name: str) -> str:
+    """A unit's file name under the state folder: any unit name, fixed length, no separators."""
+    return hashlib.sha1(unit_name.encode("utf-8", "surrogateescape")).hexdigest()
 
 
 def input_stat(unit: Unit) -> list[int] | None:
