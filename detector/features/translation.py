@@ -382,6 +382,10 @@ def content_pairs(doc: Document):
             yield i, f"{a} {b}"
 
 
+_OPENING_QUOTES = frozenset("\"'“‘«")
+_CLOSING_QUOTES = frozenset("\"'”’»")
+
+
 @lru_cache(maxsize=1)
 def _calques() -> tuple[dict[str, str], frozenset[str]]:
     """Pair -> span note, and the set of words that open some pair (a cheap first test)."""
@@ -405,21 +409,24 @@ def calque_pair(doc: Document) -> Finding:
     `python -m training.calques`; see its header). Value: pairs per 1,000 words.
     Known false positives: ordinary English that the corpus's fluent text happens to lack
     ("torrential rains", "popular science", "constantly growing"), domain jargon of the WMT
-    e-commerce texts, and text about the same topics as the WMT stories (covid, Japanese
-    baseball). Silent on sentence-initial or capitalised pairs, by design.
+    e-commerce texts, text about the same topics as the WMT stories (covid, Japanese
+    baseball), and the literal sense of a listed pair ("the queen's new crown"). Silent, by design,
+    on capitalised or sentence-initial pairs (names) and on a pair standing alone in quotes.
     """
     notes, firsts = _calques()
     lower = doc.lower_words
     if firsts.isdisjoint(lower):
         return rate_finding((), doc)  # most texts hold no word that opens a listed pair
     spans = []
-    words, word_spans = doc.words, doc.word_spans
+    words, word_spans, text = doc.words, doc.word_spans, doc.text
     for i in compress(range(len(lower) - 1), map(firsts.__contains__, lower)):
         note = notes.get(f"{lower[i]} {lower[i + 1]}")
         if note is None or not (words[i].islower() and words[i + 1].islower()):
             continue
-        end = word_spans[i][1]
-        if end + 1 != word_spans[i + 1][0] or doc.text[end] != " ":
+        start, end, stop = word_spans[i][0], word_spans[i][1], word_spans[i + 1][1]
+        if end + 1 != word_spans[i + 1][0] or text[end] != " ":
             continue  # "spring, block" or "spring-block": not the pair as learned
-        spans.append(Span(word_spans[i][0], word_spans[i + 1][1], note))
+        if start and text[start - 1] in _OPENING_QUOTES and text[stop:stop + 1] in _CLOSING_QUOTES:
+            continue  # a quoted name or phrase ("the 'new crown' pub") is mentioned, not used
+        spans.append(Span(start, stop, note))
     return rate_finding(spans, doc)
