@@ -15,6 +15,7 @@ FAMILIES: dict[str, tuple[Detector, ...]] = {
         translation.quote_capital,
         translation.foreign_word,
         translation.agreement_slip,
+        translation.calque_pair,
     ),
     "boilerplate": (
         boilerplate.translation_plugin,

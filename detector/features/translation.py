@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import compress
 
 from detector import lexicon
 from detector.document import Document, english_frequencies
@@ -358,4 +359,74 @@ def agreement_slip(doc: Document) -> Finding:
                 spans.append(Span(doc.word_spans[i][0], doc.word_spans[i + 1][1], "'an' before a consonant"))
         elif (w, nxt) in _AGREEMENT and (i == 0 or lower[i - 1] not in _AGREEMENT_EXCUSES):
             spans.append(Span(doc.word_spans[i][0], doc.word_spans[i + 1][1], "subject and verb disagree"))
+    return rate_finding(spans, doc)
+
+
+# --- literal calques: word pairs MT systems write and fluent English does not --------------------
+def content_pairs(doc: Document):
+    """(index of the first word, "first second") for adjacent lower-case content words.
+
+    A pair is two words as written in lower case (capitalised words are names or sentence starts,
+    digits are numbers: topics, not phrasing), each of letters only, at least three long, neither
+    a function word, separated by exactly one space (no comma, hyphen or full stop between them).
+    training/calques.py learns the calque lexicon from these very pairs, so the feature and the
+    lexicon share one tokenisation.
+    """
+    function_words = lexicon.word_set("function_words.txt")
+    words, spans, text = doc.words, doc.word_spans, doc.text
+    for i in range(len(words) - 1):
+        a, b = words[i], words[i + 1]
+        if (len(a) >= 3 and len(b) >= 3 and a.isalpha() and b.isalpha() and a.islower()
+                and b.islower() and spans[i][1] + 1 == spans[i + 1][0] and text[spans[i][1]] == " "
+                and a not in function_words and b not in function_words):
+            yield i, f"{a} {b}"
+
+
+_OPENING_QUOTES = frozenset("\"'“‘«")
+_CLOSING_QUOTES = frozenset("\"'”’»")
+
+
+@lru_cache(maxsize=1)
+def _calques() -> tuple[dict[str, str], frozenset[str]]:
+    """Pair -> span note, and the set of words that open some pair (a cheap first test)."""
+    notes = {}
+    for pair, stories, systems, *_ in lexicon.rows("calques.tsv"):
+        notes[pair] = (f"'{pair}': a literal rendering MT systems wrote in {stories} training "
+                       f"stories ({systems} systems) and fluent English in the corpus never does")
+    return notes, frozenset(p.split(" ", 1)[0] for p in notes)
+
+
+def calque_pair(doc: Document) -> Finding:
+    """A literal calque or unidiomatic word pair ("new crown" for the coronavirus, "spring block").
+
+    An MT system renders a source collocation word by word where a translator picks the English
+    collocation, so the pair it writes is one English writers do not use. Which pairs are unusual
+    is learned from data, not listed by hand: detector/lexicons/calques.tsv holds adjacent
+    lower-case content-word pairs (content_pairs) that, in the corpus's train split, WMT systems
+    wrote in at least two stories whose professional human translation did not, from at least
+    three systems, that no original, human translation, paraphrase or AI text of the train split
+    contains, that are no Google Books bigram, and whose words are both common English (made by
+    `python -m training.calques`; see its header). Value: pairs per 1,000 words.
+    Known false positives: ordinary English that the corpus's fluent text happens to lack
+    ("torrential rains", "popular science", "constantly growing"), domain jargon of the WMT
+    e-commerce texts, text about the same topics as the WMT stories (covid, Japanese
+    baseball), and the literal sense of a listed pair ("the queen's new crown"). Silent, by design,
+    on capitalised or sentence-initial pairs (names) and on a pair standing alone in quotes.
+    """
+    notes, firsts = _calques()
+    lower = doc.lower_words
+    if firsts.isdisjoint(lower):
+        return rate_finding((), doc)  # most texts hold no word that opens a listed pair
+    spans = []
+    words, word_spans, text = doc.words, doc.word_spans, doc.text
+    for i in compress(range(len(lower) - 1), map(firsts.__contains__, lower)):
+        note = notes.get(f"{lower[i]} {lower[i + 1]}")
+        if note is None or not (words[i].islower() and words[i + 1].islower()):
+            continue
+        start, end, stop = word_spans[i][0], word_spans[i][1], word_spans[i + 1][1]
+        if end + 1 != word_spans[i + 1][0] or text[end] != " ":
+            continue  # "spring, block" or "spring-block": not the pair as learned
+        if start and text[start - 1] in _OPENING_QUOTES and text[stop:stop + 1] in _CLOSING_QUOTES:
+            continue  # a quoted name or phrase ("the 'new crown' pub") is mentioned, not used
+        spans.append(Span(start, stop, note))
     return rate_finding(spans, doc)
