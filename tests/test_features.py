@@ -17,7 +17,7 @@ from detector.features import FAMILIES, FAMILY_OF, FEATURE_NAMES, FEATURES
 
 from conftest import CASES
 
-FAMILIES_WITH_CASES = ("translation", "boilerplate", "generation", "paraphrase")
+FAMILIES_WITH_CASES = ("translation", "boilerplate", "generation", "paraphrase", "human")
 BY_NAME = dict(zip(FEATURE_NAMES, FEATURES))
 # said_share's value is the share of *plain* "said": its spans are the varied verbs, so a text
 # with spans can have value 0 (only "stated") and a silent text value 1 or NaN.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from detector.document import Document
-from detector.features import boilerplate, generation, paraphrase, style, translation
+from detector.features import boilerplate, generation, human, paraphrase, style, translation
 from detector.features.finding import MISSING, Detector, Finding, Span
 
 FAMILIES: dict[str, tuple[Detector, ...]] = {
@@ -57,6 +57,12 @@ FAMILIES: dict[str, tuple[Detector, ...]] = {
         style.contraction_rate,
         style.digit_share,
         style.capitalised_share,
+    ),
+    "human": (
+        human.misspelling,
+        human.lowercase_i,
+        human.repeated_punctuation,
+        human.doubled_word,
     ),
 }
 

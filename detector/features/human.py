@@ -1,0 +1,129 @@
+"""Human writing slips: what a person typing leaves and a language model or MT system does not.
+
+Models and MT systems emit words from a vocabulary, so they do not misspell, do not write the
+pronoun "I" in lower case, do not double a word by accident and do not hammer "!!". People do,
+in reviews, essays, forum posts and hastily edited news. These features are the detector's
+evidence *for* `original`; their absence proves nothing (most careful human text has none).
+"""
+from __future__ import annotations
+
+import math
+import re
+from functools import lru_cache
+
+from detector import lexicon
+from detector.document import Document, english_frequencies
+from detector.features.finding import Finding, Span, rate_finding, regex_spans
+
+# Words shorter than this are too often abbreviations, interjections or units ("hmm", "kph") to
+# be called misspellings; from four letters on, the bulk of slips ("thier", "recieve") is caught.
+MIN_TYPO_LENGTH = 4
+# wordfreq counts web text, so it knows common misspellings, at low frequency: "recieve" 2.75,
+# "goverment" 2.66, "becuase" 2.56 on its Zipf scale. A word is a misspelling candidate below
+# Zipf 3 (once per million words) ...
+MAX_TYPO_ZIPF = 3.0
+# ... when a word one slip away (a letter added, dropped, changed or two swapped) is common
+# (Zipf >= 4, the ~10,000 most frequent words) and at least 1.5 Zipf (~30x) more frequent.
+# "rout" (2.9) next to "route" (4.6) is a known false positive of this rule; "defuse" (2.9) next
+# to "refuse" (4.3) is not (1.4 apart).
+TYPO_NEIGHBOUR_ZIPF = 4.0
+MIN_TYPO_GAP = 1.5
+
+
+@lru_cache(maxsize=1)
+def _slip_index() -> dict[str, float]:
+    """Common words and their one-letter deletions -> the highest Zipf value behind each key.
+
+    A symmetric-delete index: a word and a common word one slip apart share a key (the word
+    itself, the common word, or one deletion of each), so a look-up costs len(word) + 1 dict
+    probes instead of ~500 generated candidates.
+    """
+    index: dict[str, float] = {}
+    floor = 10 ** (TYPO_NEIGHBOUR_ZIPF - 9)
+    for word, freq in english_frequencies().items():
+        if freq < floor or not word.isalpha() or len(word) < MIN_TYPO_LENGTH - 1:
+            continue
+        z = math.log10(freq) + 9
+        for key in {word, *(word[:k] + word[k + 1:] for k in range(len(word)))}:
+            if index.get(key, 0.0) < z:
+                index[key] = z
+    return index
+
+
+def _misspelt(word: str, word_zipf: float) -> bool:
+    index = _slip_index()
+    best = max((index.get(key, 0.0) for key in (word, *(word[:k] + word[k + 1:] for k in range(len(word))))),
+               default=0.0)
+    return best >= word_zipf + MIN_TYPO_GAP
+
+
+def misspelling(doc: Document) -> Finding:
+    """A misspelt common word ("recieve", "becuase", "goverment"). Rate per 1,000 words.
+
+    A lower-case word rarer than Zipf 3 with a common word one slip away that is ~30x more
+    frequent. Generated and machine-translated text is written from a vocabulary and does not
+    misspell; people do. Capitalised words are skipped (names, sentence starts). Known false
+    positives: rare words one letter from a common one ("rout"), deliberate dialect spellings
+    ("gud"), a lower-case name one edit from a common word.
+    """
+    words, zipfs, spans_of = doc.words, doc.zipfs, doc.word_spans
+    spans = []
+    for i, w in enumerate(words):
+        if (zipfs[i] < MAX_TYPO_ZIPF and len(w) >= MIN_TYPO_LENGTH and w.isalpha() and w.islower()
+                and _misspelt(w, zipfs[i])):
+            spans.append(Span(*spans_of[i], "misspelt word"))
+    return rate_finding(spans, doc)
+
+
+# A lone lower-case "i" used as the pronoun: a space (or the text's edge) on both sides, or an
+# apostrophe after it ("i'm" is one word token and is matched on its own). "(i)", "i.e." and
+# "part i." are not matched: a bracket or full stop touches the letter.
+_LOWER_I = re.compile(r"(?<![^\s\"“])i(?=\s|'m\b|'ve\b|'ll\b|'d\b|’m\b|’ve\b|’ll\b|’d\b)")
+
+
+def lowercase_i(doc: Document) -> Finding:
+    """The pronoun "I" written in lower case ("then i went", "i'm sure"). Rate per 1,000 words.
+
+    Keyboard-casual writing (reviews, forum posts, chat) does this; models and MT systems always
+    capitalise the pronoun. Known false positives: a list item "i " after a line break, text that
+    is lower-cased as a whole (a style, or a scraper's normalisation), a variable called i in code.
+    """
+    if " i" not in doc.text and not doc.text.startswith("i"):
+        return rate_finding((), doc)
+    return rate_finding(regex_spans(_LOWER_I, doc.text, "lower-case pronoun 'i'"), doc)
+
+
+# "!!", "?!", "???": a run of two or more exclamation or question marks.
+_REPEATED_MARKS = re.compile(r"[!?]{2,}")
+
+
+def repeated_punctuation(doc: Document) -> Finding:
+    """Exclamation or question marks run together ("amazing!!", "really?!"). Rate per 1,000 words.
+
+    Emphatic informal typing; generated and translated text writes one mark. Known false
+    positives: quoted speech written this way in a careful article, chess notation ("!?").
+    """
+    if "!" not in doc.text and "?" not in doc.text:
+        return rate_finding((), doc)
+    return rate_finding(regex_spans(_REPEATED_MARKS, doc.text, "repeated marks"), doc)
+
+
+def doubled_word(doc: Document) -> Finding:
+    """The same word typed twice by accident ("the the", "to to"). Rate per 1,000 words.
+
+    An editing slip: a person deletes half a phrase and leaves a word twice. Words English
+    writes twice on purpose ("had had", "that that", "very very") are listed in
+    lexicons/doubled_words.txt and skipped. MT systems also repeat words when they stutter, so
+    this is a slip of either a person or an MT system, never of a language model; the classifier
+    weighs it. Known false positives: song lyrics and chants, reduplicated names ("Duran Duran"
+    is capitalised and skipped).
+    """
+    allowed = lexicon.word_set("doubled_words.txt")
+    words, lower, spans_of, text = doc.words, doc.lower_words, doc.word_spans, doc.text
+    spans = []
+    for i in range(1, len(words)):
+        w = lower[i]
+        if (w == lower[i - 1] and words[i].islower() and w.isalpha() and w not in allowed
+                and spans_of[i - 1][1] + 1 == spans_of[i][0] and text[spans_of[i - 1][1]] == " "):
+            spans.append(Span(spans_of[i - 1][0], spans_of[i][1], "word typed twice"))
+    return rate_finding(spans, doc)
