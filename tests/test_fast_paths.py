@@ -109,3 +109,25 @@ def test_shape_tokens_cache_and_single_space_gaps_change_nothing():
             doc = Document.from_text(text)
             assert learned.shape_tokens(doc) == _plain_shape_tokens(doc)
     assert learned._SHAPES[("Akkerberg", True)] != learned._SHAPES[("Akkerberg", False)] == "<Cap>"
+
+
+def _typo_by_generation(word: str) -> bool:
+    """translation.looks_like_typo without its index: every one-edit candidate looked up."""
+    from detector.document import english_frequencies
+    from detector.features import translation
+
+    threshold = 10 ** (translation.TYPO_NEIGHBOUR_ZIPF - 9)
+    return any(english_frequencies().get(c, 0) >= threshold for c in translation._edit1(word))
+
+
+def test_typo_index_finds_every_kind_of_edit_and_nothing_more():
+    from detector.features import translation
+
+    # A common word ("government") with a letter inserted, deleted, replaced, two swapped; the
+    # word itself; a two-edit word; words with letters outside a-z (the generator's path); the
+    # empty word and single letters; an unknown name (no common word one edit away).
+    words = ["governmment", "govrnment", "governmant", "govenrment", "government", "govnmnt",
+             "kyiv", "zhytomyr", "naïve", "it's", "Moscow", "", "a", "q", "xq", "qzxv"]
+    for word in words:
+        assert translation.looks_like_typo(word) == _typo_by_generation(word), word
+    assert translation.looks_like_typo("govrnment") and not translation.looks_like_typo("zhytomyr")
