@@ -131,3 +131,31 @@ def test_typo_index_finds_every_kind_of_edit_and_nothing_more():
     for word in words:
         assert translation.looks_like_typo(word) == _typo_by_generation(word), word
     assert translation.looks_like_typo("govrnment") and not translation.looks_like_typo("zhytomyr")
+
+
+def test_ftfy_gate_passes_every_text_ftfy_calls_bad():
+    import random
+
+    import ftfy.badness
+
+    from detector.document import _ftfy_gate, _needs_ftfy
+
+    gate = _ftfy_gate()
+    assert gate is not None, "ftfy's badness regex no longer has the shape the gate is derived from"
+    # Texts that is_bad flags, including the few whose mojibake is one non-ASCII character
+    # beside ASCII ("Â " and "Ã " before a space, "œ" before a non-letter, a C1 control).
+    bad = ["cafÃ© au lait", "it was Â a deal", "x Ã y", "cœ ur", "a\x85b", "donâ€™t", "â€œquoteâ€\x9d"]
+    for text in bad:
+        assert ftfy.badness.is_bad(text) and gate.search(text) and _needs_ftfy(text), text
+    # Ordinary non-ASCII news text: curly quotes and dashes beside ASCII, accented names.
+    for text in ["He said “no” — and left.", "José Mourinho’s side", "Zürich, 5 °C"]:
+        assert not gate.search(text) and not ftfy.badness.is_bad(text) and not _needs_ftfy(text)
+    # Random strings of ASCII and the characters ftfy's classes name: is_bad implies the gate.
+    ascii_chars = "ab Z.,?!1"
+    others = [chr(c) for c in range(0x80, 0x250)] + list("‘’“”–—…€™•√≈‚βāВГРСЂў")
+    rng = random.Random(5)
+    for _ in range(20000):
+        text = "".join(rng.choice(ascii_chars) if rng.random() < 0.6 else rng.choice(others)
+                       for _ in range(rng.randrange(1, 6)))
+        if ftfy.badness.is_bad(text):
+            assert gate.search(text), repr(text)
