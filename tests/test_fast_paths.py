@@ -159,3 +159,54 @@ def test_ftfy_gate_passes_every_text_ftfy_calls_bad():
                        for _ in range(rng.randrange(1, 6)))
         if ftfy.badness.is_bad(text):
             assert gate.search(text), repr(text)
+
+
+def test_token_ids_are_the_ids_of_shape_tokens():
+    import numpy as np
+
+    from detector import learned
+
+    # Gaps of every kind (none, one space, several, a line break, punctuation runs longer than
+    # MAX_GAP), a word opening a sentence and the same word inside one, curly apostrophes,
+    # text before the first word and after the last, a text without words.
+    texts = ["  Police said 30 -day curfews ended. Police , she said, \"left!!!!!\" For now\n\nPolice",
+             "x", "...", "‘Quoted’ it’s fine.Next one", "Mr. Smith met   officials (in 2022) - and left...",
+             "a_b __c", "end ?!?!?!"]
+    for _ in range(2):  # the second pass reads every id from the caches
+        for text in texts:
+            doc = Document.from_text(text)
+            expected = [learned._token_id(t) for t in learned.shape_tokens(doc)]
+            assert learned.token_ids(doc).tolist() == expected, text
+    # A Document built without gaps takes the plain path.
+    doc = Document.from_text("Police said so.")
+    bare = Document(text=doc.text, words=doc.words, word_spans=doc.word_spans)
+    assert learned.token_ids(bare).tolist() == learned.token_ids(doc).tolist()
+    assert learned.token_ids(Document.from_text("...")).dtype == np.uint64
+
+
+def test_word_split_gives_findall_and_finditer_offsets():
+    from detector.document import WORD
+
+    for text in ["", "...", "don't stop", "a''b 'c' d’e x_y 3.5 Müller's", "word"]:
+        doc = Document.from_text(text)
+        assert list(doc.words) == WORD.findall(doc.text)
+        assert list(doc.word_spans) == [m.span() for m in WORD.finditer(doc.text)]
+        assert len(doc.gaps) == len(doc.words) + 1 and "".join(
+            g + w for g, w in zip(doc.gaps, doc.words + ("",))) == doc.text
+
+
+def test_row_of_ids_counts_as_np_unique():
+    import numpy as np
+
+    from detector import learned
+
+    for ids in ([], [5], [5, 5], [1, 2, 3], [7] * 50, list(range(40)) * 3):
+        ids = np.array(ids, dtype=np.uint64)
+        columns, values = learned.row_of_ids(ids)
+        grams = [ids + np.uint64(1), ids[:-1] * learned._COMBINE + ids[1:] + np.uint64(2)]
+        grams.append((ids[:-2] * learned._COMBINE + ids[1:-1]) * learned._COMBINE + ids[2:] + np.uint64(3))
+        hashed = (learned._mix(np.concatenate(grams)) >> np.uint64(64 - learned.HASH_BITS)).astype(np.int64)
+        expected, counts = np.unique(hashed, return_counts=True)
+        assert columns.tolist() == expected.tolist()
+        if len(counts):
+            assert values.tolist() == (counts / np.sqrt((counts.astype(float) ** 2).sum())).tolist()
