@@ -210,3 +210,30 @@ def test_row_of_ids_counts_as_np_unique():
         assert columns.tolist() == expected.tolist()
         if len(counts):
             assert values.tolist() == (counts / np.sqrt((counts.astype(float) ** 2).sum())).tolist()
+
+
+def test_occlusion_walks_only_the_trees_that_split_on_the_column():
+    import numpy as np
+
+    from detector.inference import Forest
+
+    # Two trees: tree 0 splits on column 0, tree 1 on column 1 (then on column 0 below).
+    forest = Forest(feature=np.array([0, 0, 0, 1, 0, 0, 0, 0, 0]),
+                    threshold=np.array([0.5, 0, 0, 0.5, 1.5, 0, 0, 0, 0]),
+                    missing_left=np.array([True, False, False, False, True, False, False, False, False]),
+                    left=np.array([1, 1, 2, 4, 6, 5, 6, 7, 8]),
+                    right=np.array([2, 1, 2, 5, 7, 5, 6, 7, 8]),
+                    value=np.array([0, -1.0, 1.0, 0, 0, 3.0, 0.25, -0.5, 0]),
+                    roots=np.array([0, 3]), tree_class=np.array([0, 0]), baseline=np.array([0.1]), depth=2)
+    assert forest.trees_testing(0).tolist() == [0, 1]
+    assert forest.trees_testing(1).tolist() == [1]
+    assert forest.trees_testing(2).tolist() == []
+    rows = np.array([[0.0, 0.0], [1.0, 1.0], [np.nan, 0.0], [2.0, np.nan]])
+    leaves = forest.leaves(rows)
+    # Changing column 1 only: the leaves of tree 0 stay, tree 1 is walked again.
+    changed = rows.copy()
+    changed[:, 1] = [1.0, 0.0, 1.0, 0.0]
+    patched = leaves.copy()
+    patched[:, forest.trees_testing(1)] = forest.leaves(changed, forest.trees_testing(1))
+    assert patched.tolist() == forest.leaves(changed).tolist()
+    assert forest.scores(patched).tolist() == forest.decision(changed).tolist()
