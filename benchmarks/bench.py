@@ -81,16 +81,17 @@ def run_child(argv: list[str]) -> dict:
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
 
 
-def scan_argv(path: Path) -> list[str]:
-    return [sys.executable, "-m", "detector.cli", "scan", "--jsonl", str(path)]
+def scan_argv(path: Path, model: Path | None = None) -> list[str]:
+    argv = [sys.executable, "-m", "detector.cli", "scan", "--jsonl", str(path)]
+    return argv + ["--model", str(model)] if model else argv
 
 
-def startup_times() -> dict:
+def startup_times(model: Path | None = None) -> dict:
     """Import + model load in a fresh interpreter, then the first document (loads wordfreq's list)."""
     code = (
         "import time; t = time.perf_counter()\n"
         "from detector.api import Detector\n"
-        "d = Detector.load(); t1 = time.perf_counter()\n"
+        f"d = Detector.load({str(model) if model else None!r}); t1 = time.perf_counter()\n"
         "d.score('The minister said on Monday that the talks would resume next week in Geneva.')\n"
         "t2 = time.perf_counter(); print(t1 - t, t2 - t1)\n"
     )
@@ -212,6 +213,8 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-sizes", type=int, nargs="*", default=[], metavar="BYTES",
                         help="document sizes to leave out of the size table (e.g. 1000000)")
     parser.add_argument("--top", type=int, default=15, help="features listed in the profile (default 15)")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="model file to score with (default: the bundled model)")
     parser.add_argument("--quick", action="store_true",
                         help="a check in about a minute: --docs 200 --runs 3 --profile-docs 200 "
                              "--skip-sizes 1000000")
@@ -231,7 +234,7 @@ def main(argv=None) -> int:
           f"{args.runs} runs; python {sys.version.split()[0]}; {os.cpu_count()} CPUs; "
           f"load average {os.getloadavg()[0]:.1f}", flush=True)
 
-    detector = Detector.load()
+    detector = Detector.load(args.model)
     import wordfreq
 
     wordfreq.tokenize("warm up the tokenizer", "en")
@@ -252,9 +255,9 @@ def main(argv=None) -> int:
         for run in range(args.runs):
             floor.append(floor_run(jsonl))
             inproc.append(score_many_run(detector, texts))
-            scan.append(run_child(scan_argv(jsonl)))
-            scan_empty.append(run_child(scan_argv(empty)))
-            startup.append(startup_times())
+            scan.append(run_child(scan_argv(jsonl, args.model)))
+            scan_empty.append(run_child(scan_argv(empty, args.model)))
+            startup.append(startup_times(args.model))
             print(f"  run {run + 1}: floor {floor[-1][0]:.2f} s, score_many {inproc[-1][0]:.2f} s, "
                   f"scan {scan[-1]['wall']:.2f} s (startup {scan_empty[-1]['wall']:.2f} s)", flush=True)
 
@@ -281,7 +284,7 @@ def main(argv=None) -> int:
         ("scan startup (a one-document file)", f"{empty_wall:.2f} s"),
         ("import + model load (fresh process)", f"{median([s['load'] for s in startup]):.2f} s"),
         ("first document after load (wordfreq list)", f"{median([s['first'] for s in startup]):.2f} s"),
-        ("model file size", f"{default_model_path().stat().st_size / 1e6:.1f} MB"),
+        ("model file size", f"{(args.model or default_model_path()).stat().st_size / 1e6:.1f} MB"),
     ]
     print()
     print(table(rows, "throughput"))

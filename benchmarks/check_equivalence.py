@@ -2,12 +2,13 @@
 
     python benchmarks/check_equivalence.py save    # before: record the reference
     python benchmarks/check_equivalence.py check   # after each change: compare, exit 1 on any diff
+    ... --model FILE                               # verdicts from another model than the bundled one
 
 Records, for ~3,000 corpus documents (fixed seed), the samples/ files and a few long documents
 built by concatenation (10 KB, 100 KB, 1 MB): the normalised text, words and sentences; every
 feature's value *and* spans (evidence comes from spans); the flags; and the full verdict of the
-bundled model (label, scores, evidence with notes and weights). Values compare exactly, with
-NaN equal to NaN. The reference lives outside the repo (default /tmp) because it is derived
+bundled model or --model's (label, scores, evidence with notes and weights). Values compare
+exactly, with NaN equal to NaN. The reference lives outside the repo (default /tmp) because it is derived
 from the corpus.
 """
 from __future__ import annotations
@@ -89,11 +90,13 @@ def main(argv=None) -> int:
     parser.add_argument("--docs", type=int, default=3000, help="corpus documents (default 3000)")
     parser.add_argument("--seed", type=int, default=corpus_sample.DEFAULT_SEED)
     parser.add_argument("--reference", type=Path, default=DEFAULT_REFERENCE)
+    parser.add_argument("--model", type=Path, default=None,
+                        help="model file for the verdicts (default: the bundled model)")
     args = parser.parse_args(argv)
 
     from detector.api import Detector
 
-    detector = Detector.load()
+    detector = Detector.load(args.model)
     started = time.perf_counter()
     docs = documents(args.docs, args.seed)
     # Verdicts in one batched call, as the CLI scores them (one predict_proba per batch).

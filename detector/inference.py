@@ -45,20 +45,79 @@ class Forest:
 
     def decision(self, matrix: np.ndarray) -> np.ndarray:
         """Raw class scores (n rows x classes), as HistGradientBoostingClassifier.decision_function."""
+        return self.scores(self.leaves(matrix))
+
+    def leaves(self, matrix: np.ndarray, trees: np.ndarray | None = None) -> np.ndarray:
+        """The leaf each row reaches in each tree (n rows x trees; all trees, or those listed).
+
+        Trees are walked deepest first, and step s walks only the trees deeper than s: a leaf
+        points to itself, so the steps skipped would leave every node where it is (`depth` is
+        the deepest tree's: 19 in a model of 1,600 trees of median depth 10). Nodes are kept
+        trees x rows, so the trees still walking are one contiguous block.
+        """
         matrix = np.ascontiguousarray(matrix, dtype=np.float64)
         n, width = matrix.shape
         flat = matrix.ravel()
-        row_start = (np.arange(n, dtype=np.int64) * width)[:, None]
-        node = np.broadcast_to(self.roots, (n, len(self.roots))).copy()
-        for _ in range(self.depth):
-            x = flat[row_start + self.feature[node]]
-            go_left = np.where(np.isnan(x), self.missing_left[node], x <= self.threshold[node])
-            node = np.where(go_left, self.left[node], self.right[node])
-        leaf_values = self.value[node]
-        out = np.tile(self.baseline, (n, 1))
+        trees = np.arange(len(self.roots)) if trees is None else np.asarray(trees)
+        depths = self._tree_depths()[trees]
+        order = np.argsort(-depths, kind="stable")
+        depths = depths[order]
+        row_start = (np.arange(n, dtype=np.int64) * width)[None, :]
+        node = np.repeat(self.roots[trees[order]][:, None], n, axis=1)
+        for step in range(int(depths[0]) if len(depths) else 0):
+            walking = node[: int(np.count_nonzero(depths > step))]
+            x = flat[row_start + self.feature[walking]]
+            go_left = np.where(np.isnan(x), self.missing_left[walking], x <= self.threshold[walking])
+            walking[:] = np.where(go_left, self.left[walking], self.right[walking])
+        out = np.empty((n, len(trees)), dtype=node.dtype)
+        out[:, order] = node.T
+        return out
+
+    def scores(self, leaves: np.ndarray) -> np.ndarray:
+        """Raw class scores from leaves() of all trees: the baseline plus each class's leaves."""
+        leaf_values = self.value[leaves]
+        out = np.tile(self.baseline, (len(leaves), 1))
         for k in range(len(self.baseline)):
             out[:, k] += leaf_values[:, self.tree_class == k].sum(axis=1)
         return out
+
+    def trees_testing(self, column: int) -> np.ndarray:
+        """Indices of the trees with a split on `column`: the only ones whose leaf a row can
+        change when that column alone changes (every other tree never reads it)."""
+        cache = self.__dict__.setdefault("_trees_testing", {})
+        if column not in cache:
+            tree_of_node = self._tree_of_node()
+            is_split = self.left != np.arange(len(self.left))  # a leaf points to itself
+            cache[column] = np.unique(tree_of_node[is_split & (self.feature == column)])
+        return cache[column]
+
+    def _tree_depths(self) -> np.ndarray:
+        """Per tree, the steps from its root to its deepest leaf."""
+        if "_tree_depths_cache" not in self.__dict__:
+            depths = np.zeros(len(self.roots), dtype=np.int64)
+            frontier, trees = self.roots, np.arange(len(self.roots))
+            while len(frontier):
+                split = self.left[frontier] != frontier
+                frontier, trees = frontier[split], trees[split]
+                np.add.at(depths, np.unique(trees), 1)
+                frontier, trees = (np.concatenate([self.left[frontier], self.right[frontier]]),
+                                   np.concatenate([trees, trees]))
+            self.__dict__["_tree_depths_cache"] = depths
+        return self.__dict__["_tree_depths_cache"]
+
+    def _tree_of_node(self) -> np.ndarray:
+        """The tree each node belongs to, found by walking down from the roots."""
+        if "_tree_of_node_cache" not in self.__dict__:
+            owner = np.full(len(self.left), -1, dtype=np.int64)
+            frontier, trees = self.roots, np.arange(len(self.roots))
+            while len(frontier):
+                owner[frontier] = trees
+                split = self.left[frontier] != frontier  # leaves point to themselves: stop there
+                frontier, trees = frontier[split], trees[split]
+                frontier, trees = (np.concatenate([self.left[frontier], self.right[frontier]]),
+                                   np.concatenate([trees, trees]))
+            self.__dict__["_tree_of_node_cache"] = owner
+        return self.__dict__["_tree_of_node_cache"]
 
 
 @dataclass(frozen=True)

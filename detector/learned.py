@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import zlib
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 
@@ -94,24 +95,82 @@ _SHAPES: dict[tuple[str, bool], str] = {}
 def hashed_row(doc: Document) -> tuple[np.ndarray, np.ndarray]:
     """The document's shape n-grams (orders NGRAM_ORDERS) hashed into HASH_FEATURES columns:
     (sorted column indices, l2-normalised counts). Empty arrays for a text without words."""
-    return row_of_tokens(shape_tokens(doc))
+    return row_of_ids(token_ids(doc))
+
+
+def token_ids(doc: Document) -> np.ndarray:
+    """The ids (_token_id) of shape_tokens(doc), in order, without its per-word Python loop.
+
+    Each word's id and each gap's ids (the punctuation between two words; none for a single
+    space) come from caches looked up with map(), in C, and are joined with chain(), in C.
+    Python touches only the sentence starts and what was never seen before in this process.
+    Gives exactly shape_tokens' ids (tests/test_fast_paths.py; benchmarks/check_equivalence.py).
+    """
+    words, gaps, opens = doc.words, doc.gaps, doc.sentence_starts
+    if len(gaps) != len(words) + 1:  # a Document not built by from_text: the plain way
+        return np.array([_token_id(t) for t in shape_tokens(doc)], dtype=np.uint64)
+    for cache in _ID_CACHES:
+        if len(cache) > MAX_CACHED_SHAPES:
+            cache.clear()
+    # A word's shape depends on whether it opens a sentence; a few words do.
+    shapes = list(map(_INNER_IDS.get, words))
+    for i in opens:
+        shapes[i] = _OPENING_IDS.get(words[i])
+    if None in shapes:  # words not seen before: their shapes, as shape_tokens computes them
+        lower, zipfs = doc.lower_words, doc.zipfs
+        for i in [i for i, v in enumerate(shapes) if v is None]:
+            cache = _OPENING_IDS if i in opens else _INNER_IDS
+            shape = _shape(words[i], lower[i], zipfs[i], i in opens)
+            shapes[i] = cache[words[i]] = (_token_id(shape),)
+    before = list(map(_GAP_IDS.get, gaps))
+    if None in before:
+        for i in [i for i, v in enumerate(before) if v is None]:
+            before[i] = tuple(_token_id(c) for c in _gap_tokens(gaps[i]))
+            if len(gaps[i]) <= MAX_CACHED_GAP:
+                _GAP_IDS[gaps[i]] = before[i]
+    for i in opens:  # a sentence mark between the gap and the word
+        before[i] += (_SENTENCE_MARK,)
+    ordered = chain(chain.from_iterable(chain.from_iterable(zip(before, shapes))), before[-1])
+    return np.fromiter(ordered, dtype=np.uint64)
+
+
+# Token ids as 1-tuples of a word's shape inside a sentence and opening one, and the ids of a
+# gap's punctuation tokens (", " -> the id of ","; " " -> none). Gaps longer than
+# MAX_CACHED_GAP are not kept, so a long run of symbols does not fill the cache.
+_INNER_IDS: dict[str, tuple[int]] = {}
+_OPENING_IDS: dict[str, tuple[int]] = {}
+_GAP_IDS: dict[str, tuple[int, ...]] = {}
+_ID_CACHES = (_INNER_IDS, _OPENING_IDS, _GAP_IDS)
+MAX_CACHED_GAP = 16
+
+
+def _gap_tokens(gap: str) -> str:
+    """The punctuation tokens of the text between two words, as shape_tokens cuts them."""
+    return gap.replace(" ", "").replace("\n", "")[:MAX_GAP]
 
 
 def row_of_tokens(tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    ids = np.fromiter((_token_id(t) for t in tokens), dtype=np.uint64, count=len(tokens))
-    hashes = []
+    return row_of_ids(np.fromiter((_token_id(t) for t in tokens), dtype=np.uint64, count=len(tokens)))
+
+
+def row_of_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """hashed_row's result for a sequence of token ids: every n-gram's hash, then counts."""
+    grams = []
     gram = ids
     for n in range(1, max(NGRAM_ORDERS) + 1):
         if n > 1:  # the n-gram ending at i extends the (n-1)-gram ending at i-1
             gram = gram[:-1] * _COMBINE + ids[n - 1:]
-        if n in NGRAM_ORDERS and len(gram):
-            hashes.append(_mix(gram + np.uint64(n)))
-    if not hashes:
+        if n in NGRAM_ORDERS:
+            grams.append(gram + np.uint64(n))
+    # All orders mixed in one call (the same element by element as one call per order).
+    columns = (_mix(np.concatenate(grams)) >> np.uint64(64 - HASH_BITS)).astype(np.int64)
+    if not len(columns):
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float64)
-    columns = (np.concatenate(hashes) >> np.uint64(64 - HASH_BITS)).astype(np.int64)
-    columns, counts = np.unique(columns, return_counts=True)
-    values = counts.astype(np.float64)
-    return columns, values / np.sqrt((values * values).sum())
+    # np.unique(columns, return_counts=True), without its general-purpose overhead.
+    columns.sort()
+    firsts = np.concatenate(([0], np.flatnonzero(columns[1:] != columns[:-1]) + 1))
+    values = np.diff(firsts, append=len(columns)).astype(np.float64)
+    return columns[firsts], values / np.sqrt((values * values).sum())
 
 
 # Why not Python's hash(): it changes between processes. crc32 is in the standard library and
@@ -122,6 +181,9 @@ _COMBINE = np.uint64(0x9E3779B97F4A7C15)  # odd 64-bit constant (the golden rati
 @lru_cache(maxsize=1 << 16)
 def _token_id(token: str) -> int:
     return zlib.crc32(token.encode("utf-8")) + 1
+
+
+_SENTENCE_MARK = _token_id("<s>")
 
 
 def _mix(h: np.ndarray) -> np.ndarray:

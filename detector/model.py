@@ -124,7 +124,10 @@ class Model:
     # --- prediction ---------------------------------------------------------------------------
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
         """Calibrated probabilities, columns in LABELS order, before priors."""
-        return self.isotonic.probabilities(self.forest.decision(matrix))[:, self._columns]
+        return self._calibrated(self.forest.decision(matrix))
+
+    def _calibrated(self, decision: np.ndarray) -> np.ndarray:
+        return self.isotonic.probabilities(decision)[:, self._columns]
 
     def ngram_probabilities(self, grams) -> np.ndarray:
         """The n-gram stage's probabilities (LABELS order) of a sparse matrix of hashed rows."""
@@ -150,21 +153,13 @@ class Model:
         if not findings:
             return []
         matrix = self.matrix(findings, docs)
-        base = self.probabilities(matrix)
+        leaves = self.forest.leaves(matrix)
+        base = self._calibrated(self.forest.scores(leaves))
         fired = _fired_priors(findings)
         final = np.vstack([apply_priors(base[i], fired[i]) for i in range(len(findings))])
         winners = final.argmax(axis=1)
-
-        # Occlusion rows: every evidence-bearing feature of every document, set to baseline.
-        rows, owners = [], []
-        for d, doc_findings in enumerate(findings):
-            for f, finding in enumerate(doc_findings):
-                if finding.spans and not _same(finding.value, self.baseline[f]):
-                    row = matrix[d].copy()
-                    row[f] = self.baseline[f]
-                    rows.append(row)
-                    owners.append((d, f))
-        occluded = self.probabilities(np.vstack(rows)) if rows else np.empty((0, len(LABELS)))
+        owners = self._occluded_cells(findings, matrix)
+        occluded = self._occluded_probabilities(matrix, leaves, owners)
 
         results = []
         pushes: list[list[tuple[int, str, float]]] = [[] for _ in findings]
@@ -189,6 +184,37 @@ class Model:
         return results
 
 
+    def _occluded_cells(self, findings: Sequence[Sequence[Finding]], matrix: np.ndarray) -> list[tuple[int, int]]:
+        """(document, feature) of every evidence-bearing feature whose value is not its baseline
+        (_same), document by document, features in column order: the cells occlusion hides."""
+        width = len(findings[0])
+        has_spans = np.array([[bool(f.spans) for f in doc_findings] for doc_findings in findings])
+        same = _same(matrix[:, :width], self.baseline[:width])
+        return list(zip(*(axis.tolist() for axis in np.nonzero(has_spans & ~same))))
+
+    def _occluded_probabilities(self, matrix: np.ndarray, leaves: np.ndarray,
+                                owners: list[tuple[int, int]]) -> np.ndarray:
+        """Probabilities of each document's row with one feature set to its baseline.
+
+        Only the trees that split on that feature can reach another leaf (Forest.trees_testing),
+        so the others keep the leaves of the document's own row, already computed; the scores
+        are then summed from the leaves exactly as for any row. Artefact features, the ones with
+        spans, are split on by few trees: this walks a fraction of the forest.
+        """
+        if not owners:
+            return np.empty((0, len(LABELS)))
+        docs, columns = (np.array(axis, dtype=np.int64) for axis in zip(*owners))
+        rows = matrix[docs]
+        rows[np.arange(len(rows)), columns] = self.baseline[columns]
+        occluded_leaves = leaves[docs]
+        for column in np.unique(columns).tolist():
+            trees = self.forest.trees_testing(column)
+            if len(trees):
+                picked = np.flatnonzero(columns == column)
+                occluded_leaves[np.ix_(picked, trees)] = self.forest.leaves(rows[picked], trees)
+        return self._calibrated(self.forest.scores(occluded_leaves))
+
+
 def _strongest_push(with_feature: np.ndarray, without: np.ndarray, winner: int) -> tuple[str, float] | None:
     """(label, log-odds gain) the feature pushed toward: the winning label when the feature
     raised it by MIN_PUSH or more, otherwise the label it raised most, if by MIN_PUSH or more.
@@ -211,10 +237,10 @@ def log_odds(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def _same(a: float, b: float) -> bool:
-    if math.isnan(a) or math.isnan(b):
-        return math.isnan(a) and math.isnan(b)
-    return abs(a - b) < 1e-9
+def _same(values: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """Element by element: both NaN, or neither NaN and within 1e-9 of each other."""
+    either_nan = np.isnan(values) | np.isnan(baseline)
+    return np.where(either_nan, np.isnan(values) & np.isnan(baseline), np.abs(values - baseline) < 1e-9)
 
 
 def vectorise(findings: Sequence[Sequence[Finding]]) -> np.ndarray:

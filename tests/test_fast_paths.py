@@ -109,3 +109,131 @@ def test_shape_tokens_cache_and_single_space_gaps_change_nothing():
             doc = Document.from_text(text)
             assert learned.shape_tokens(doc) == _plain_shape_tokens(doc)
     assert learned._SHAPES[("Akkerberg", True)] != learned._SHAPES[("Akkerberg", False)] == "<Cap>"
+
+
+def _typo_by_generation(word: str) -> bool:
+    """translation.looks_like_typo without its index: every one-edit candidate looked up."""
+    from detector.document import english_frequencies
+    from detector.features import translation
+
+    threshold = 10 ** (translation.TYPO_NEIGHBOUR_ZIPF - 9)
+    return any(english_frequencies().get(c, 0) >= threshold for c in translation._edit1(word))
+
+
+def test_typo_index_finds_every_kind_of_edit_and_nothing_more():
+    from detector.features import translation
+
+    # A common word ("government") with a letter inserted, deleted, replaced, two swapped; the
+    # word itself; a two-edit word; words with letters outside a-z (the generator's path); the
+    # empty word and single letters; an unknown name (no common word one edit away).
+    words = ["governmment", "govrnment", "governmant", "govenrment", "government", "govnmnt",
+             "kyiv", "zhytomyr", "naïve", "it's", "Moscow", "", "a", "q", "xq", "qzxv"]
+    for word in words:
+        assert translation.looks_like_typo(word) == _typo_by_generation(word), word
+    assert translation.looks_like_typo("govrnment") and not translation.looks_like_typo("zhytomyr")
+
+
+def test_ftfy_gate_passes_every_text_ftfy_calls_bad():
+    import random
+
+    import ftfy.badness
+
+    from detector.document import _ftfy_gate, _needs_ftfy
+
+    gate = _ftfy_gate()
+    assert gate is not None, "ftfy's badness regex no longer has the shape the gate is derived from"
+    # Texts that is_bad flags, including the few whose mojibake is one non-ASCII character
+    # beside ASCII ("Â " and "Ã " before a space, "œ" before a non-letter, a C1 control).
+    bad = ["cafÃ© au lait", "it was Â a deal", "x Ã y", "cœ ur", "a\x85b", "donâ€™t", "â€œquoteâ€\x9d"]
+    for text in bad:
+        assert ftfy.badness.is_bad(text) and gate.search(text) and _needs_ftfy(text), text
+    # Ordinary non-ASCII news text: curly quotes and dashes beside ASCII, accented names.
+    for text in ["He said “no” — and left.", "José Mourinho’s side", "Zürich, 5 °C"]:
+        assert not gate.search(text) and not ftfy.badness.is_bad(text) and not _needs_ftfy(text)
+    # Random strings of ASCII and the characters ftfy's classes name: is_bad implies the gate.
+    ascii_chars = "ab Z.,?!1"
+    others = [chr(c) for c in range(0x80, 0x250)] + list("‘’“”–—…€™•√≈‚βāВГРСЂў")
+    rng = random.Random(5)
+    for _ in range(20000):
+        text = "".join(rng.choice(ascii_chars) if rng.random() < 0.6 else rng.choice(others)
+                       for _ in range(rng.randrange(1, 6)))
+        if ftfy.badness.is_bad(text):
+            assert gate.search(text), repr(text)
+
+
+def test_token_ids_are_the_ids_of_shape_tokens():
+    import numpy as np
+
+    from detector import learned
+
+    # Gaps of every kind (none, one space, several, a line break, punctuation runs longer than
+    # MAX_GAP), a word opening a sentence and the same word inside one, curly apostrophes,
+    # text before the first word and after the last, a text without words.
+    texts = ["  Police said 30 -day curfews ended. Police , she said, \"left!!!!!\" For now\n\nPolice",
+             "x", "...", "‘Quoted’ it’s fine.Next one", "Mr. Smith met   officials (in 2022) - and left...",
+             "a_b __c", "end ?!?!?!"]
+    for _ in range(2):  # the second pass reads every id from the caches
+        for text in texts:
+            doc = Document.from_text(text)
+            expected = [learned._token_id(t) for t in learned.shape_tokens(doc)]
+            assert learned.token_ids(doc).tolist() == expected, text
+    # A Document built without gaps takes the plain path.
+    doc = Document.from_text("Police said so.")
+    bare = Document(text=doc.text, words=doc.words, word_spans=doc.word_spans)
+    assert learned.token_ids(bare).tolist() == learned.token_ids(doc).tolist()
+    assert learned.token_ids(Document.from_text("...")).dtype == np.uint64
+
+
+def test_word_split_gives_findall_and_finditer_offsets():
+    from detector.document import WORD
+
+    for text in ["", "...", "don't stop", "a''b 'c' d’e x_y 3.5 Müller's", "word"]:
+        doc = Document.from_text(text)
+        assert list(doc.words) == WORD.findall(doc.text)
+        assert list(doc.word_spans) == [m.span() for m in WORD.finditer(doc.text)]
+        assert len(doc.gaps) == len(doc.words) + 1 and "".join(
+            g + w for g, w in zip(doc.gaps, doc.words + ("",))) == doc.text
+
+
+def test_row_of_ids_counts_as_np_unique():
+    import numpy as np
+
+    from detector import learned
+
+    for ids in ([], [5], [5, 5], [1, 2, 3], [7] * 50, list(range(40)) * 3):
+        ids = np.array(ids, dtype=np.uint64)
+        columns, values = learned.row_of_ids(ids)
+        grams = [ids + np.uint64(1), ids[:-1] * learned._COMBINE + ids[1:] + np.uint64(2)]
+        grams.append((ids[:-2] * learned._COMBINE + ids[1:-1]) * learned._COMBINE + ids[2:] + np.uint64(3))
+        hashed = (learned._mix(np.concatenate(grams)) >> np.uint64(64 - learned.HASH_BITS)).astype(np.int64)
+        expected, counts = np.unique(hashed, return_counts=True)
+        assert columns.tolist() == expected.tolist()
+        if len(counts):
+            assert values.tolist() == (counts / np.sqrt((counts.astype(float) ** 2).sum())).tolist()
+
+
+def test_occlusion_walks_only_the_trees_that_split_on_the_column():
+    import numpy as np
+
+    from detector.inference import Forest
+
+    # Two trees: tree 0 splits on column 0, tree 1 on column 1 (then on column 0 below).
+    forest = Forest(feature=np.array([0, 0, 0, 1, 0, 0, 0, 0, 0]),
+                    threshold=np.array([0.5, 0, 0, 0.5, 1.5, 0, 0, 0, 0]),
+                    missing_left=np.array([True, False, False, False, True, False, False, False, False]),
+                    left=np.array([1, 1, 2, 4, 6, 5, 6, 7, 8]),
+                    right=np.array([2, 1, 2, 5, 7, 5, 6, 7, 8]),
+                    value=np.array([0, -1.0, 1.0, 0, 0, 3.0, 0.25, -0.5, 0]),
+                    roots=np.array([0, 3]), tree_class=np.array([0, 0]), baseline=np.array([0.1]), depth=2)
+    assert forest.trees_testing(0).tolist() == [0, 1]
+    assert forest.trees_testing(1).tolist() == [1]
+    assert forest.trees_testing(2).tolist() == []
+    rows = np.array([[0.0, 0.0], [1.0, 1.0], [np.nan, 0.0], [2.0, np.nan]])
+    leaves = forest.leaves(rows)
+    # Changing column 1 only: the leaves of tree 0 stay, tree 1 is walked again.
+    changed = rows.copy()
+    changed[:, 1] = [1.0, 0.0, 1.0, 0.0]
+    patched = leaves.copy()
+    patched[:, forest.trees_testing(1)] = forest.leaves(changed, forest.trees_testing(1))
+    assert patched.tolist() == forest.leaves(changed).tolist()
+    assert forest.scores(patched).tolist() == forest.decision(changed).tolist()
