@@ -336,3 +336,9 @@ class Document:
     def word_at(self, index: int) -> tuple[str, int, int]:
         start, end = self.word_spans[index]
         return self.words[index], start, end
+
+    def spaced_pair(self, index: int) -> bool:
+        """Are word `index` and the next one separated by exactly one space (no punctuation, no
+        line break)? The test of a word pair for calque_pair, content_pairs and doubled_word."""
+        end = self.word_spans[index][1]
+        return self.word_spans[index + 1][0] == end + 1 and self.text[end] == " "

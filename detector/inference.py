@@ -93,31 +93,28 @@ class Forest:
 
     def _tree_depths(self) -> np.ndarray:
         """Per tree, the steps from its root to its deepest leaf."""
-        if "_tree_depths_cache" not in self.__dict__:
-            depths = np.zeros(len(self.roots), dtype=np.int64)
-            frontier, trees = self.roots, np.arange(len(self.roots))
-            while len(frontier):
-                split = self.left[frontier] != frontier
-                frontier, trees = frontier[split], trees[split]
-                np.add.at(depths, np.unique(trees), 1)
-                frontier, trees = (np.concatenate([self.left[frontier], self.right[frontier]]),
-                                   np.concatenate([trees, trees]))
-            self.__dict__["_tree_depths_cache"] = depths
-        return self.__dict__["_tree_depths_cache"]
+        return self._tree_structure()[0]
 
     def _tree_of_node(self) -> np.ndarray:
-        """The tree each node belongs to, found by walking down from the roots."""
-        if "_tree_of_node_cache" not in self.__dict__:
+        """The tree each node belongs to."""
+        return self._tree_structure()[1]
+
+    def _tree_structure(self) -> tuple[np.ndarray, np.ndarray]:
+        """(depth of each tree, tree of each node), from one walk down from the roots level by
+        level, computed once per model."""
+        if "_tree_structure_cache" not in self.__dict__:
+            depths = np.zeros(len(self.roots), dtype=np.int64)
             owner = np.full(len(self.left), -1, dtype=np.int64)
             frontier, trees = self.roots, np.arange(len(self.roots))
             while len(frontier):
                 owner[frontier] = trees
                 split = self.left[frontier] != frontier  # leaves point to themselves: stop there
                 frontier, trees = frontier[split], trees[split]
+                np.add.at(depths, np.unique(trees), 1)
                 frontier, trees = (np.concatenate([self.left[frontier], self.right[frontier]]),
                                    np.concatenate([trees, trees]))
-            self.__dict__["_tree_of_node_cache"] = owner
-        return self.__dict__["_tree_of_node_cache"]
+            self.__dict__["_tree_structure_cache"] = (depths, owner)
+        return self.__dict__["_tree_structure_cache"]
 
 
 @dataclass(frozen=True)

@@ -183,7 +183,6 @@ class Model:
             results.append((final[d], ranked))
         return results
 
-
     def _occluded_cells(self, findings: Sequence[Sequence[Finding]], matrix: np.ndarray) -> list[tuple[int, int]]:
         """(document, feature) of every evidence-bearing feature whose value is not its baseline
         (_same), document by document, features in column order: the cells occlusion hides."""

@@ -119,11 +119,11 @@ def doubled_word(doc: Document) -> Finding:
     is capitalised and skipped).
     """
     allowed = lexicon.word_set("doubled_words.txt")
-    words, lower, spans_of, text = doc.words, doc.lower_words, doc.word_spans, doc.text
+    words, lower, spans_of = doc.words, doc.lower_words, doc.word_spans
     spans = []
     for i in range(1, len(words)):
         w = lower[i]
         if (w == lower[i - 1] and words[i].islower() and w.isalpha() and w not in allowed
-                and spans_of[i - 1][1] + 1 == spans_of[i][0] and text[spans_of[i - 1][1]] == " "):
+                and doc.spaced_pair(i - 1)):
             spans.append(Span(spans_of[i - 1][0], spans_of[i][1], "word typed twice"))
     return rate_finding(spans, doc)

@@ -414,11 +414,11 @@ def content_pairs(doc: Document):
     lexicon share one tokenisation.
     """
     function_words = lexicon.word_set("function_words.txt")
-    words, spans, text = doc.words, doc.word_spans, doc.text
+    words = doc.words
     for i in range(len(words) - 1):
         a, b = words[i], words[i + 1]
         if (len(a) >= 3 and len(b) >= 3 and a.isalpha() and b.isalpha() and a.islower()
-                and b.islower() and spans[i][1] + 1 == spans[i + 1][0] and text[spans[i][1]] == " "
+                and b.islower() and doc.spaced_pair(i)
                 and a not in function_words and b not in function_words):
             yield i, f"{a} {b}"
 
@@ -464,9 +464,9 @@ def calque_pair(doc: Document) -> Finding:
         note = notes.get(f"{lower[i]} {lower[i + 1]}")
         if note is None or not (words[i].islower() and words[i + 1].islower()):
             continue
-        start, end, stop = word_spans[i][0], word_spans[i][1], word_spans[i + 1][1]
-        if end + 1 != word_spans[i + 1][0] or text[end] != " ":
+        if not doc.spaced_pair(i):
             continue  # "spring, block" or "spring-block": not the pair as learned
+        start, stop = word_spans[i][0], word_spans[i + 1][1]
         if start and text[start - 1] in _OPENING_QUOTES and text[stop:stop + 1] in _CLOSING_QUOTES:
             continue  # a quoted name or phrase ("the 'new crown' pub") is mentioned, not used
         spans.append(Span(start, stop, note))
