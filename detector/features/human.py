@@ -78,6 +78,7 @@ def misspelling(doc: Document) -> Finding:
 # A lone lower-case "i" used as the pronoun: a space (or the text's edge) on both sides, or an
 # apostrophe after it ("i'm" is one word token and is matched on its own). "(i)", "i.e." and
 # "part i." are not matched: a bracket or full stop touches the letter.
+_I_OPENINGS = (" i", "\ni", '"i', "“i")
 _LOWER_I = re.compile(r"(?<![^\s\"“])i(?=\s|'m\b|'ve\b|'ll\b|'d\b|’m\b|’ve\b|’ll\b|’d\b)")
 
 
@@ -88,7 +89,10 @@ def lowercase_i(doc: Document) -> Finding:
     capitalise the pronoun. Known false positives: a list item "i " after a line break, text that
     is lower-cased as a whole (a style, or a scraper's normalisation), a variable called i in code.
     """
-    if " i" not in doc.text and not doc.text.startswith("i"):
+    # Layout is normalised to single spaces and newlines, so these are the only places the
+    # pattern can start: skip the regex scan for the many texts that have none of them.
+    text = doc.text
+    if not (text.startswith("i") or any(opening in text for opening in _I_OPENINGS)):
         return rate_finding((), doc)
     return rate_finding(regex_spans(_LOWER_I, doc.text, "lower-case pronoun 'i'"), doc)
 
