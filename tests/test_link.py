@@ -248,3 +248,20 @@ def test_keys_computed_earlier_give_the_same_links():
     assert early[0].derived_from is not None and early[0].derived_from.id == "wire"
     with pytest.raises(ValueError):
         link_verdicts(batch, keys=keys[:2])
+
+
+def test_rare_keys_leave_room_for_a_story_with_many_versions():
+    """A story's own names are held by all its versions: with a dozen versions in the batch
+    (llmfake stories have up to 21), those names must still count as rare, or short rewrites
+    that LSH misses have no second channel. A key held by more than RARE_MAX_DOCS documents
+    still pairs nobody."""
+    import numpy as np
+
+    from detector.link.candidates import RARE_MAX_DOCS, rare_key_pairs
+
+    versions = 12
+    assert RARE_MAX_DOCS >= versions
+    story = [np.array([1, 2, 3, 100 + i], dtype=np.uint32) for i in range(versions)]
+    crowd = [np.array([7, 8, 9, 500 + i], dtype=np.uint32) for i in range(RARE_MAX_DOCS + 1)]
+    pairs = {tuple(p) for p in rare_key_pairs(story + crowd).tolist()}
+    assert pairs == {(i, j) for i in range(versions) for j in range(i + 1, versions)}
