@@ -119,3 +119,19 @@ def test_fit_pipeline_accepts_a_column_subset():
     probs = pipeline.predict_proba(records, variant.hand(hand))
     assert probs.shape == (len(records), 4)
     assert (label_of(probs) == np.array(labels)).mean() > 0.9
+
+
+def test_linking_near_copy_classes_join_only_near_copy_links():
+    """evaluate_linking's near-copy recall: documents joined by near_copy links (either way) are
+    one text; a paraphrase link does not join its two ends."""
+    from types import SimpleNamespace as NS
+
+    from training.evaluate_linking import near_copy_classes
+
+    def v(index=None, relation=None):
+        return NS(derived_from=None if index is None else NS(index=index, relation=relation))
+
+    # 0 cut original -> 1 whole copy (near_copy); 2 rewrite -> 1 (paraphrase); 3 -> 2 near copy.
+    classes = near_copy_classes([v(1, "near_copy"), v(), v(1, "paraphrase"), v(2, "near_copy")])
+    assert classes[0] == classes[1]
+    assert classes[2] == classes[3] != classes[1]

@@ -108,6 +108,28 @@ def components(verdicts) -> list[int]:
     return [find(i) for i in range(len(verdicts))]
 
 
+def near_copy_classes(verdicts) -> list[int]:
+    """Class of each document under near_copy links (either direction): one text, several copies.
+
+    llmfake stores many originals cut at 4,000 characters and, among their "paraphrases", the
+    same article whole and word for word (docs/linking.md); rewrites of the story then link to
+    the whole copy, whose own verdict is as original as the cut one. A chain that reaches a near
+    copy of the original has reached the original's text: shown apart from the strict recall.
+    """
+    parent = list(range(len(verdicts)))
+
+    def find(x):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for i, v in enumerate(verdicts):
+        if v.derived_from is not None and v.derived_from.relation == "near_copy":
+            parent[find(i)] = find(v.derived_from.index)
+    return [find(i) for i in range(len(verdicts))]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=dataset.DEFAULT_CORPUS)
@@ -144,8 +166,9 @@ def main(argv=None) -> int:
     # --- recall ------------------------------------------------------------------------------
     pairs = truth_pairs(records)
     comp = components(linked)
+    copies = near_copy_classes(linked)
     for family, items in pairs.items():
-        hit = direct = either = 0
+        hit = direct = either = via_copy = via_other_story = 0
         by_source = collections.Counter()
         hit_by_source = collections.Counter()
         for s, d in items:
@@ -158,12 +181,19 @@ def main(argv=None) -> int:
                 direct += up[0] == s
             if s in up or d in chain(linked, s):
                 either += 1
+            if s not in up:
+                reached = [x for x in up if copies[x] == copies[s]]
+                if reached:
+                    via_copy += 1
+                    via_other_story += records[reached[0]].story != records[s].story
         n = len(items) or 1
         print(f"\nrecall {family}: {hit}/{len(items)} = {hit / n:.3f} "
               f"(direct link {direct / n:.3f}; linked in either direction {either / n:.3f}; "
               f"same link group {sum(comp[s] == comp[d] for s, d in items) / n:.3f})")
         for key in sorted(by_source):
             print(f"  {key:<34} {hit_by_source[key]:>5}/{by_source[key]:<5} {hit_by_source[key] / by_source[key]:.3f}")
+        print(f"  chain reaches the original or a near copy of it: {(hit + via_copy) / n:.3f} "
+              f"({via_copy} via a near copy, {via_other_story} of them under another story id)")
 
     # --- precision ---------------------------------------------------------------------------
     edges = [(i, v.derived_from.index) for i, v in enumerate(linked) if v.derived_from is not None]
@@ -210,6 +240,22 @@ def main(argv=None) -> int:
     for key in sorted(per):
         t, b, a = per[key]
         print(f"  {key:<34} n={t:<5} before {b / t:.3f} after {a / t:.3f}")
+    # Orientation: a wrong derivative label whose true source is linked as derived *from it* (the
+    # source was relabelled instead of the derivative: direction comes from the model's scores).
+    true_sources = collections.defaultdict(set)
+    for items in pairs.values():
+        for s, d in items:
+            true_sources[d].add(s)
+    wrong_labels = [d for d in has_source if linked[d].label != records[d].label]
+    flipped = [d for d in wrong_labels
+               if any(linked[s].derived_from is not None and linked[s].derived_from.index == d
+                      for s in true_sources[d])]
+    print(f"  wrong after linking: {len(wrong_labels)}; of them, {len(flipped)} have their source "
+          f"linked as derived from them (direction flipped): "
+          + ", ".join(f"{k} {c}" for k, c in collections.Counter(
+              f"{records[d].source}:{linked[s].derived_from.relation}" for d in flipped
+              for s in true_sources[d] if linked[s].derived_from is not None
+              and linked[s].derived_from.index == d).most_common()))
     others = [i for i in range(len(records)) if i not in has_source and linked[i].error is None]
     changed = [i for i in others if linked[i].label != verdicts[i].label]
     ob = sum(verdicts[i].label == records[i].label for i in others)
