@@ -44,6 +44,17 @@ LICENCES = {
 TRANSLATION_BALANCE = 0.5
 
 
+def make_booster(seed: int = SEED, **overrides):
+    """The gradient-boosted trees of the model, before calibration. `overrides` change
+    parameters for screening runs (training.ablation_loso); the shipped model uses none."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    params = dict(max_iter=400, learning_rate=0.08, max_leaf_nodes=31, min_samples_leaf=40,
+                  l2_regularization=1.0, random_state=seed)
+    params.update(overrides)
+    return HistGradientBoostingClassifier(**params)
+
+
 def make_estimator(seed: int = SEED, calibration_groups=None):
     """Gradient-boosted trees, calibrated with isotonic regression on story-grouped folds.
 
@@ -52,17 +63,9 @@ def make_estimator(seed: int = SEED, calibration_groups=None):
     the trees, the file and the time of every prediction call for no measurable gain.
     """
     from sklearn.calibration import CalibratedClassifierCV
-    from sklearn.ensemble import HistGradientBoostingClassifier
 
-    base = HistGradientBoostingClassifier(
-        max_iter=400,
-        learning_rate=0.08,
-        max_leaf_nodes=31,
-        min_samples_leaf=40,
-        l2_regularization=1.0,
-        random_state=seed,
-    )
-    return CalibratedClassifierCV(base, method="isotonic", cv=calibration_groups or 3, ensemble=False)
+    return CalibratedClassifierCV(make_booster(seed), method="isotonic", cv=calibration_groups or 3,
+                                  ensemble=False)
 
 
 def sample_weights(labels: np.ndarray, sources: np.ndarray, kinds: np.ndarray | None = None,
@@ -158,6 +161,25 @@ def make_ngram_model(seed: int = SEED):
     return SGDClassifier(loss="log_loss", alpha=2e-6, max_iter=15, tol=1e-4, random_state=seed)
 
 
+def fit_ngram_stage(grams, labels: np.ndarray, weights: np.ndarray, folds, seed: int = SEED):
+    """The n-gram model fitted on all rows, and its out-of-fold probabilities on the same rows
+    (one model per fold of `folds`): the stacked columns the boosted trees are fitted on."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    out_of_fold = np.zeros((len(labels), len(LABELS)))
+    with warnings.catch_warnings():
+        # 15 epochs do not converge to 1e-4 but held-out accuracy has levelled off by then.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for fit_idx, held_idx in folds:
+            fold_model = make_ngram_model(seed).fit(grams[fit_idx], labels[fit_idx],
+                                                    sample_weight=weights[fit_idx])
+            out_of_fold[held_idx] = ngram_probabilities(fold_model, grams[held_idx])
+        model = make_ngram_model(seed).fit(grams, labels, sample_weight=weights)
+    return model, out_of_fold
+
+
 def fit_pipeline(records: list[dataset.Record], hand: np.ndarray, seed: int = SEED,
                  learned: bool = True,
                  balance_translations: float = TRANSLATION_BALANCE) -> TrainedPipeline:
@@ -165,9 +187,6 @@ def fit_pipeline(records: list[dataset.Record], hand: np.ndarray, seed: int = SE
     when learned=False). learned=True stacks the n-gram model's out-of-fold probabilities.
 
     balance_translations: see sample_weights and TRANSLATION_BALANCE (0 = off)."""
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import GroupKFold
 
     labels = np.array([r.label for r in records])
@@ -181,15 +200,7 @@ def fit_pipeline(records: list[dataset.Record], hand: np.ndarray, seed: int = SE
     matrix = hand
     if learned:
         grams = dataset.ngram_rows([r.text for r in records])
-        out_of_fold = np.zeros((len(records), len(LABELS)))
-        with warnings.catch_warnings():
-            # 15 epochs do not converge to 1e-4 but held-out accuracy has levelled off by then.
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            for fit_idx, held_idx in folds:
-                fold_model = make_ngram_model(seed).fit(grams[fit_idx], labels[fit_idx],
-                                                        sample_weight=weights[fit_idx])
-                out_of_fold[held_idx] = ngram_probabilities(fold_model, grams[held_idx])
-            ngram_model = make_ngram_model(seed).fit(grams, labels, sample_weight=weights)
+        ngram_model, out_of_fold = fit_ngram_stage(grams, labels, weights, folds, seed)
         matrix = np.hstack([hand, out_of_fold])
     estimator = make_estimator(seed, folds)
     estimator.fit(matrix, labels, sample_weight=weights)
