@@ -92,8 +92,9 @@ def _unrecorded(a, b) -> bool:
     return {a.source, b.source} == {"sheepdog", "llmfake"}
 
 
-def components(verdicts) -> list[int]:
-    """Link group of each document: documents joined by derived_from in either direction."""
+def _groups(verdicts, relations=None) -> list[int]:
+    """Union-find over derived_from links (either direction), optionally only those of the given
+    relations: the group id of each document."""
     parent = list(range(len(verdicts)))
 
     def find(x):
@@ -103,9 +104,14 @@ def components(verdicts) -> list[int]:
         return x
 
     for i, v in enumerate(verdicts):
-        if v.derived_from is not None:
+        if v.derived_from is not None and (relations is None or v.derived_from.relation in relations):
             parent[find(i)] = find(v.derived_from.index)
     return [find(i) for i in range(len(verdicts))]
+
+
+def components(verdicts) -> list[int]:
+    """Link group of each document: documents joined by derived_from in either direction."""
+    return _groups(verdicts)
 
 
 def near_copy_classes(verdicts) -> list[int]:
@@ -116,18 +122,7 @@ def near_copy_classes(verdicts) -> list[int]:
     the whole copy, whose own verdict is as original as the cut one. A chain that reaches a near
     copy of the original has reached the original's text: shown apart from the strict recall.
     """
-    parent = list(range(len(verdicts)))
-
-    def find(x):
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for i, v in enumerate(verdicts):
-        if v.derived_from is not None and v.derived_from.relation == "near_copy":
-            parent[find(i)] = find(v.derived_from.index)
-    return [find(i) for i in range(len(verdicts))]
+    return _groups(verdicts, relations={"near_copy"})
 
 
 def main(argv=None) -> int:

@@ -261,7 +261,9 @@ def ablation_section(results: dict) -> list[str]:
            "Each row refits the pipeline on the train split with some hand-built feature columns removed."]
     if not results["ablation_loso"]:
         out += ["Leave-one-source-out is run for the model row only (eight fits per row would make a full "
-                "run several times longer); `--ablation-loso` runs it for every row."]
+                "run several times longer); `--ablation-loso` runs it for every row, and "
+                "`python -m training.ablation_loso` screens every row on every left-out source at a "
+                "fraction of the cost ([ablation_loso.md](ablation_loso.md))."]
     if not results["run"]["learned_flag_supported"]:
         out += ["fit_pipeline has no switch for learned features yet (hook: `LEARNED_FLAG` in "
                 "training/evaluate.py), so the model row *is* the hand-built features alone."]
