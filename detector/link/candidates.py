@@ -151,7 +151,8 @@ def iter_groups(n: int, pairs: Iterable[tuple[int, int]]) -> list[list[int]]:
 # batch): recall A 0.705 -> 0.742 (llmfake 0.625 -> 0.657, sheepdog 0.754 -> 0.810), precision
 # 0.965 -> 0.961 (0.991 both without the unrecorded derivations of docs/linking.md); train
 # split, 2,500 documents: recall A 0.816 -> 0.872, precision 0.984 both. 64 added 13 pairs
-# more and cost 0.004 precision; the pairs a key yields grow with its square.
+# more and cost 0.004 precision; the pairs a key yields grow with its square. (Figures with the
+# model of commit d4511e0; docs/linking.md has them with the current model.)
 RARE_MAX_DOCS = 32
 # Pairs need this many shared rare keys. On the corpus test split news batch LSH alone paired
 # 194 of 289 sheepdog (original, rewrite) pairs and 280 of 507 llmfake ones; adding this channel
