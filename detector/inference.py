@@ -19,6 +19,7 @@ The formulas are scikit-learn's (1.4-1.9):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -59,7 +60,7 @@ class Forest:
         n, width = matrix.shape
         flat = matrix.ravel()
         trees = np.arange(len(self.roots)) if trees is None else np.asarray(trees)
-        depths = self._tree_depths()[trees]
+        depths = self._tree_structure[0][trees]
         order = np.argsort(-depths, kind="stable")
         depths = depths[order]
         row_start = (np.arange(n, dtype=np.int64) * width)[None, :]
@@ -84,37 +85,32 @@ class Forest:
     def trees_testing(self, column: int) -> np.ndarray:
         """Indices of the trees with a split on `column`: the only ones whose leaf a row can
         change when that column alone changes (every other tree never reads it)."""
-        cache = self.__dict__.setdefault("_trees_testing", {})
+        cache = self._trees_testing_cache
         if column not in cache:
-            tree_of_node = self._tree_of_node()
+            _, tree_of_node = self._tree_structure
             is_split = self.left != np.arange(len(self.left))  # a leaf points to itself
             cache[column] = np.unique(tree_of_node[is_split & (self.feature == column)])
         return cache[column]
 
-    def _tree_depths(self) -> np.ndarray:
-        """Per tree, the steps from its root to its deepest leaf."""
-        return self._tree_structure()[0]
+    @cached_property
+    def _trees_testing_cache(self) -> dict[int, np.ndarray]:
+        return {}
 
-    def _tree_of_node(self) -> np.ndarray:
-        """The tree each node belongs to."""
-        return self._tree_structure()[1]
-
+    @cached_property
     def _tree_structure(self) -> tuple[np.ndarray, np.ndarray]:
         """(depth of each tree, tree of each node), from one walk down from the roots level by
         level, computed once per model."""
-        if "_tree_structure_cache" not in self.__dict__:
-            depths = np.zeros(len(self.roots), dtype=np.int64)
-            owner = np.full(len(self.left), -1, dtype=np.int64)
-            frontier, trees = self.roots, np.arange(len(self.roots))
-            while len(frontier):
-                owner[frontier] = trees
-                split = self.left[frontier] != frontier  # leaves point to themselves: stop there
-                frontier, trees = frontier[split], trees[split]
-                np.add.at(depths, np.unique(trees), 1)
-                frontier, trees = (np.concatenate([self.left[frontier], self.right[frontier]]),
-                                   np.concatenate([trees, trees]))
-            self.__dict__["_tree_structure_cache"] = (depths, owner)
-        return self.__dict__["_tree_structure_cache"]
+        depths = np.zeros(len(self.roots), dtype=np.int64)
+        owner = np.full(len(self.left), -1, dtype=np.int64)
+        frontier, trees = self.roots, np.arange(len(self.roots))
+        while len(frontier):
+            owner[frontier] = trees
+            split = self.left[frontier] != frontier  # leaves point to themselves: stop there
+            frontier, trees = frontier[split], trees[split]
+            np.add.at(depths, np.unique(trees), 1)
+            frontier, trees = (np.concatenate([self.left[frontier], self.right[frontier]]),
+                               np.concatenate([trees, trees]))
+        return depths, owner
 
 
 @dataclass(frozen=True)
