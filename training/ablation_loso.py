@@ -44,13 +44,7 @@ def splits(data: evaluate.Data) -> dict[str, tuple[np.ndarray, np.ndarray]]:
 def stacked_columns(data: evaluate.Data, grams, fit_rows: np.ndarray, scored_rows: np.ndarray):
     """Sample weights, and the n-gram stage's columns for the fit rows (out of fold, as in
     fit_pipeline) and for the scored rows (the stage refitted on all fit rows)."""
-    from sklearn.model_selection import GroupKFold
-
-    labels = data.labels[fit_rows]
-    stories = np.array([data.records[i].story for i in fit_rows])
-    weights = train.sample_weights(labels, data.sources[fit_rows], data.kinds[fit_rows],
-                                   translation_balance=train.TRANSLATION_BALANCE)
-    folds = list(GroupKFold(n_splits=3).split(fit_rows, labels, groups=stories))
+    labels, weights, folds = train.weights_and_folds(data.take(fit_rows))
     model, out_of_fold = train.fit_ngram_stage(grams[fit_rows], labels, weights, folds)
     return weights, out_of_fold, train.ngram_probabilities(model, grams[scored_rows])
 

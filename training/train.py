@@ -187,13 +187,10 @@ def fit_ngram_stage(grams, labels: np.ndarray, weights: np.ndarray, folds, seed:
     return model, out_of_fold
 
 
-def fit_pipeline(records: list[dataset.Record], hand: np.ndarray, seed: int = SEED,
-                 learned: bool = True,
-                 balance_translations: float = TRANSLATION_BALANCE) -> TrainedPipeline:
-    """Fit on these records (their hand-feature rows in `hand`, same order, any column subset
-    when learned=False). learned=True stacks the n-gram model's out-of-fold probabilities.
-
-    balance_translations: see sample_weights and TRANSLATION_BALANCE (0 = off)."""
+def weights_and_folds(records: list[dataset.Record],
+                      balance_translations: float = TRANSLATION_BALANCE):
+    """(labels, sample weights, story-grouped folds) of these records, as every fit uses them:
+    the folds give the n-gram stage's out-of-fold columns and the calibration's folds."""
     from sklearn.model_selection import GroupKFold
 
     labels = np.array([r.label for r in records])
@@ -202,7 +199,18 @@ def fit_pipeline(records: list[dataset.Record], hand: np.ndarray, seed: int = SE
     weights = sample_weights(labels, sources,
                              np.array([r.kind for r in records]) if balance_translations else None,
                              translation_balance=balance_translations)
-    folds = list(GroupKFold(n_splits=3).split(hand, labels, groups=stories))
+    folds = list(GroupKFold(n_splits=3).split(labels, labels, groups=stories))
+    return labels, weights, folds
+
+
+def fit_pipeline(records: list[dataset.Record], hand: np.ndarray, seed: int = SEED,
+                 learned: bool = True,
+                 balance_translations: float = TRANSLATION_BALANCE) -> TrainedPipeline:
+    """Fit on these records (their hand-feature rows in `hand`, same order, any column subset
+    when learned=False). learned=True stacks the n-gram model's out-of-fold probabilities.
+
+    balance_translations: see sample_weights and TRANSLATION_BALANCE (0 = off)."""
+    labels, weights, folds = weights_and_folds(records, balance_translations)
     ngram_model = None
     matrix = hand
     if learned:
