@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import accumulate
 from operator import itemgetter
+from typing import Callable, Sequence
 
 from detector import lexicon
 
@@ -209,6 +210,43 @@ def _non_ascii_ranges(item) -> list[tuple[int, int]] | None:
 # Zipf values of lower-cased words (Document.zipfs), cleared past this size to bound memory.
 MAX_CACHED_ZIPFS = 200_000
 _ZIPF_CACHE: dict[str, float] = {}
+
+
+def word_zipf(word: str) -> float:
+    """The Zipf value Document.zipfs gives `word` (as written): lower-cased, curly apostrophe
+    spelt as wordfreq spells it. For per-word caches (WordCache) that need it."""
+    return zipf(word.lower().replace("’", "'"))
+
+
+class WordCache:
+    """The values of a function of one word alone, each distinct word computed once per process.
+
+    Why: a Python loop over every word of every document, testing isalpha(), isupper() and a
+    dict or two per word, was the cost of many features; most words ("the", "said") recur in
+    every document. `values(words)` looks all words up with map() in C and computes only the
+    words never seen before. `compute` must depend on nothing but its argument (no document
+    state) and never return None. Cleared past `max_size` words to bound memory.
+    """
+
+    def __init__(self, compute: Callable[[str], object], max_size: int = MAX_CACHED_ZIPFS):
+        self.compute = compute
+        self.max_size = max_size
+        self._values: dict[str, object] = {}
+
+    def values(self, words: Sequence[str]) -> list:
+        """compute(w) for every word, in order."""
+        cache = self._values
+        if len(cache) > self.max_size:
+            cache.clear()
+        out = list(map(cache.get, words))
+        if None in out:
+            compute = self.compute
+            for i in [i for i, v in enumerate(out) if v is None]:
+                value = cache.get(words[i])
+                if value is None:
+                    value = cache[words[i]] = compute(words[i])
+                out[i] = value
+        return out
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,11 @@ words such as "in", "a", "die" make up the rest). MIN_ENGLISH_SHARE sits between
 """
 from __future__ import annotations
 
+from collections import Counter
 from functools import lru_cache
 
 from detector import lexicon
-from detector.document import Document, zipf
+from detector.document import Document, WordCache, word_zipf, zipf
 
 MIN_ENGLISH_SHARE = 0.6
 ENGLISH_ZIPF = 3.0
@@ -39,16 +40,31 @@ def _foreign_function_words() -> frozenset[str]:
 
 def english_share(doc: Document) -> float:
     """Share of letter-words (excluding capitalised names) that are common English words."""
-    zipfs, words, lower, starts = doc.zipfs, doc.words, doc.lower_words, doc.sentence_starts
-    foreign = _foreign_function_words()
-    known = total = 0
-    for i, w in enumerate(words):
-        if not w.isalpha() or (w[:1].isupper() and i not in starts):
-            continue
-        total += 1
-        if zipfs[i] >= ENGLISH_ZIPF and lower[i] not in foreign:
-            known += 1
+    classes = _ENGLISH_CLASSES.values(doc.words)
+    counts = Counter(classes)
+    known, total = counts[_KNOWN], counts[_KNOWN] + counts[_UNKNOWN]
+    # A capitalised word counts only where it opens a sentence (elsewhere it is a name).
+    for i in doc.sentence_starts:
+        if classes[i] & _CAPITALISED:
+            total += 1
+            known += classes[i] == _CAPITALISED | _KNOWN
     return known / total if total else 1.0
+
+
+# What english_share reads of a word, which depends on the word alone: not a letter-word
+# (_SKIP), or a letter-word that is or is not common English, with _CAPITALISED added when it
+# starts with a capital. Cached per word (WordCache): the share is then a count of classes.
+_SKIP, _UNKNOWN, _KNOWN, _CAPITALISED = 0, 1, 2, 4
+
+
+def _english_class(word: str) -> int:
+    if not word.isalpha():
+        return _SKIP
+    known = word_zipf(word) >= ENGLISH_ZIPF and word.lower() not in _foreign_function_words()
+    return (_KNOWN if known else _UNKNOWN) | (_CAPITALISED if word[:1].isupper() else 0)
+
+
+_ENGLISH_CLASSES = WordCache(_english_class)
 
 
 def guess_language(doc: Document) -> str:

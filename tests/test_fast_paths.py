@@ -237,3 +237,117 @@ def test_occlusion_walks_only_the_trees_that_split_on_the_column():
     patched[:, forest.trees_testing(1)] = forest.leaves(changed, forest.trees_testing(1))
     assert patched.tolist() == forest.leaves(changed).tolist()
     assert forest.scores(patched).tolist() == forest.decision(changed).tolist()
+
+
+# --- per-word caches (document.WordCache) and the features that read them ------------------------
+# Texts with the corner cases of the per-word shortcuts: capitalised words opening a sentence and
+# inside one, all-capital words, a dotted capital whose lower case is no letter-word ("İstanbul"),
+# curly apostrophes, digits, foreign function words, place names and rare words in lower case and
+# capitalised, unknown lower-case words that are and are not typos, a word repeated, misspellings.
+_WORD_CASE_TEXTS = [
+    "Police in kyiv said. Kyiv is calm. The akkerberg plan and the Akkerberg plan. NATO and nato met.",
+    "İstanbul and istanbul, Zhytomyr and zhytomyr; the governmment recieve becuase goverment thier.",
+    "Les enfants et le chat sont des amis. Le chat is here, und die Katze auch. Don’t stop it’s 2024.",
+    "x", "THE END", "said said said. Said it. 3rd 2nd and qzxv qzxv qzxv mispelled words occured",
+    "He went to moscow then Moscow and madrid, the mayor of paris met the Paris mayor in 10 days.",
+]
+
+
+def test_word_cache_computes_each_word_once_and_clears_past_its_size():
+    from detector.document import WordCache
+
+    calls = []
+    cache = WordCache(lambda w: calls.append(w) or len(w), max_size=3)
+    assert cache.values(("a", "bb", "a", "ccc")) == [1, 2, 1, 3]
+    assert calls == ["a", "bb", "ccc"]  # "a" twice in one call: computed once
+    assert cache.values(("bb", "dddd")) == [2, 4] and calls[-1] == "dddd"
+    cache.values(("e",))  # past max_size: cleared first, then filled again
+    assert cache.values(("a",)) == [1] and calls[-1] == "a"
+
+
+def _english_share_plain(doc: Document) -> float:
+    """language.english_share as a loop over every word, as it was written before its cache."""
+    from detector import language
+
+    foreign = language._foreign_function_words()
+    known = total = 0
+    for i, w in enumerate(doc.words):
+        if not w.isalpha() or (w[:1].isupper() and i not in doc.sentence_starts):
+            continue
+        total += 1
+        if doc.zipfs[i] >= language.ENGLISH_ZIPF and doc.lower_words[i] not in foreign:
+            known += 1
+    return known / total if total else 1.0
+
+
+def _dropped_capital_plain(doc: Document) -> list:
+    """translation.dropped_capital's spans as a loop over every word (before its caches)."""
+    from detector.document import english_frequencies
+    from detector.features import translation
+    from detector.features.finding import Span
+
+    _, places = translation._places()
+    freqs, words, lower, starts = english_frequencies(), doc.words, doc.lower_words, doc.sentence_starts
+    capitalised_mid = {lower[i] for i, w in enumerate(words)
+                       if i not in starts and w[:1].isupper() and not w.isupper()}
+    spans = []
+    for i, w in enumerate(words):
+        if not w.islower() or not w.isalpha():
+            continue
+        note = None
+        if w in places:
+            note = f"place name '{w}' in lower case"
+        elif len(w) >= translation.MIN_NAME_LENGTH:
+            freq = freqs.get(w, 0.0)
+            if w in capitalised_mid and freq < 10 ** (translation.MAX_COMMON_ZIPF - 9):
+                note = f"'{w}' also written with a capital"
+            elif freq == 0.0 and w.isascii() and not translation.looks_like_typo(w):
+                note = f"unknown word '{w}': a name without its capital?"
+        if note:
+            spans.append(Span(*doc.word_spans[i], note))
+    return spans
+
+
+def test_per_word_caches_give_the_plain_loops_answers():
+    from detector import language
+    from detector.features import human, style, translation
+
+    for _ in range(2):  # the second pass reads every word from the caches
+        for text in _WORD_CASE_TEXTS:
+            doc = Document.from_text(text)
+            assert language.english_share(doc) == _english_share_plain(doc), text
+            assert list(translation.dropped_capital(doc).spans) == _dropped_capital_plain(doc), text
+            misspelt = [i for i, w in enumerate(doc.words)
+                        if doc.zipfs[i] < human.MAX_TYPO_ZIPF and len(w) >= human.MIN_TYPO_LENGTH
+                        and w.isalpha() and w.islower() and human._misspelt(w, doc.zipfs[i])]
+            assert [s.start for s in human.misspelling(doc).spans] == [doc.word_spans[i][0] for i in misspelt]
+            assert style._alpha_lower_zipfs(doc) == [doc.zipfs[i] for i, _ in style._alpha_lower(doc)]
+    doc = Document.from_text(_WORD_CASE_TEXTS[0])
+    assert [s.note for s in translation.dropped_capital(doc).spans] == [
+        "place name 'kyiv' in lower case", "'akkerberg' also written with a capital"]
+
+
+def _phrases_plain(index: PhraseIndex, doc: Document) -> list:
+    """PhraseIndex.find by trying every phrase of the word, longest first (before _by_start)."""
+    from detector.features.finding import Span
+
+    words, out, resume = doc.lower_words, [], 0
+    for i in range(len(words)):
+        if i < resume:
+            continue
+        for phrase in index._by_first.get(words[i], ()):
+            if tuple(words[i : i + len(phrase)]) == phrase:
+                out.append(Span(doc.word_spans[i][0], doc.word_spans[i + len(phrase) - 1][1], " ".join(phrase)))
+                resume = i + len(phrase)
+                break
+    return out
+
+
+def test_phrase_index_tries_phrases_longest_first_by_their_first_two_words():
+    index = PhraseIndex(["in", "in the", "in the end", "in fact", "the end", "end", "a b c d", "a b"])
+    for text in ["in the end", "in the", "in", "In fact, in the middle in the end", "a b c", "a b c d a",
+                 "the end end in", "x in", "a"]:
+        doc = Document.from_text(text)
+        assert index.find(doc) == _phrases_plain(index, doc), text
+    assert [s.note for s in index.find(Document.from_text("in the end in fact end"))] == [
+        "in the end", "in fact", "end"]

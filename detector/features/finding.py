@@ -61,25 +61,40 @@ class PhraseIndex:
                 self._by_first.setdefault(words[0], []).append(words)
         for options in self._by_first.values():
             options.sort(key=len, reverse=True)  # longest match first
+        # The same phrases keyed by their first two words (one-word phrases by their word alone),
+        # longest first: at a word that opens phrases ("a", "in", "the" open dozens), one dict
+        # look-up of the next word leaves only the phrases that can match there.
+        self._by_start: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        for options in self._by_first.values():
+            for phrase in options:
+                self._by_start.setdefault(phrase[:2], []).append(phrase)
 
     def find(self, doc: Document, note: str = "") -> list[Span]:
         """Matches left to right, longest first; after a match the scan resumes past its end.
 
         Only words that open some phrase are visited: `compress` picks them out in C, where a
-        Python loop over every word cost more than the look-ups themselves.
+        Python loop over every word cost more than the look-ups themselves. There, the phrases
+        of two words or more that start with this word and the next are tried first (longest
+        first), then the one-word phrase: the "longest first" order of all the phrases that
+        can match at this word.
         """
         words, spans, out = doc.lower_words, doc.word_spans, []
-        by_first = self._by_first
+        by_first, by_start = self._by_first, self._by_start
         resume = 0  # first word not inside an earlier match
         for i in compress(range(len(words)), map(by_first.__contains__, words)):
             if i < resume:
                 continue
-            for phrase in by_first[words[i]]:
-                k = len(phrase)
-                if tuple(words[i : i + k]) == phrase:
-                    out.append(Span(spans[i][0], spans[i + k - 1][1], note or " ".join(phrase)))
-                    resume = i + k
+            match = None
+            for phrase in by_start.get(tuple(words[i : i + 2]), ()):
+                if tuple(words[i : i + len(phrase)]) == phrase:
+                    match = phrase
                     break
+            if match is None and (words[i],) in by_start:
+                match = (words[i],)
+            if match is not None:
+                k = len(match)
+                out.append(Span(spans[i][0], spans[i + k - 1][1], note or " ".join(match)))
+                resume = i + k
         return out
 
     def matches_somewhere_from(self, doc: Document, first_word: int) -> bool:

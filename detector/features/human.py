@@ -10,9 +10,10 @@ from __future__ import annotations
 import math
 import re
 from functools import lru_cache
+from itertools import compress
 
 from detector import lexicon
-from detector.document import Document, english_frequencies
+from detector.document import Document, WordCache, english_frequencies, word_zipf
 from detector.features.finding import Finding, Span, rate_finding, regex_spans
 
 # Words shorter than this are too often abbreviations, interjections or units ("hmm", "kph") to
@@ -66,13 +67,21 @@ def misspelling(doc: Document) -> Finding:
     positives: rare words one letter from a common one ("rout"), deliberate dialect spellings
     ("gud"), a lower-case name one edit from a common word.
     """
-    words, zipfs, spans_of = doc.words, doc.zipfs, doc.word_spans
-    spans = []
-    for i, w in enumerate(words):
-        if (zipfs[i] < MAX_TYPO_ZIPF and len(w) >= MIN_TYPO_LENGTH and w.isalpha() and w.islower()
-                and _misspelt(w, zipfs[i])):
-            spans.append(Span(*spans_of[i], "misspelt word"))
+    words, spans_of = doc.words, doc.word_spans
+    spans = [Span(*spans_of[i], "misspelt word")
+             for i in compress(range(len(words)), _MISSPELT.values(words))]
     return rate_finding(spans, doc)
+
+
+def _is_misspelling(w: str) -> bool:
+    """misspelling's test of one word, which reads nothing but the word (cached: WordCache)."""
+    if len(w) < MIN_TYPO_LENGTH or not w.isalpha() or not w.islower():
+        return False
+    z = word_zipf(w)
+    return z < MAX_TYPO_ZIPF and _misspelt(w, z)
+
+
+_MISSPELT = WordCache(_is_misspelling)
 
 
 # A lone lower-case "i" used as the pronoun: a space (or the text's edge) on both sides, or an

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import statistics
+from itertools import compress
 
 from detector import lexicon
-from detector.document import Document
+from detector.document import Document, WordCache
 from detector.features.finding import MISSING, Finding
 
 # Zipf 3 = once per million words: below it a word is rare (wordfreq's own scale).
@@ -26,8 +27,15 @@ def _alpha_lower(doc: Document):
 
 def _alpha_lower_zipfs(doc: Document) -> list[float]:
     """Zipf values of the _alpha_lower words; read by two features, computed once (doc.shared)."""
-    zipfs = doc.zipfs
-    return [zipfs[i] for i, _ in _alpha_lower(doc)]
+    return list(compress(doc.zipfs, _ALPHA_LOWER.values(doc.words)))
+
+
+def _is_alpha_lower(word: str) -> bool:
+    """_alpha_lower's test of one word, cached per word (WordCache) so no loop runs in Python."""
+    return word.lower().isalpha() and not word[:1].isupper()
+
+
+_ALPHA_LOWER = WordCache(_is_alpha_lower)
 
 
 def mean_zipf(doc: Document) -> Finding:

@@ -7,7 +7,7 @@ from functools import lru_cache
 from itertools import compress
 
 from detector import lexicon
-from detector.document import Document, english_frequencies
+from detector.document import Document, WordCache, english_frequencies
 from detector.features.finding import Finding, Span, per_thousand_words, rate_finding
 
 _GENDERED = {"he": "m", "him": "m", "his": "m", "himself": "m",
@@ -190,29 +190,55 @@ def dropped_capital(doc: Document) -> Finding:
     word (a mangled name). Known false positives: brand names styled in lower case (a negatives
     case), hashtags and user names, rare technical terms.
     """
-    _, unambiguous_places = _places()
-    freqs = english_frequencies()
     words, lower = doc.words, doc.lower_words
     starts = doc.sentence_starts
-    capitalised_mid = {lower[i] for i, w in enumerate(words)
-                       if i not in starts and w[:1].isupper() and not w.isupper()}
+    positions = range(len(words))
+    capitalised_mid = {lower[i] for i in compress(positions, _TITLE_LIKE.values(words)) if i not in starts}
+    kinds = _LOWER_CASE_KINDS.values(words)
     spans = []
-    max_common = 10 ** (MAX_COMMON_ZIPF - 9)
-    for i, w in enumerate(words):
-        if not w.islower() or not w.isalpha():
-            continue
-        note = None
-        if w in unambiguous_places:
+    # Only the few candidates are visited: most words are common, capitalised or not letters.
+    for i in compress(positions, kinds):
+        w, kind = words[i], kinds[i]
+        if kind == _PLACE:
             note = f"place name '{w}' in lower case"
-        elif len(w) >= MIN_NAME_LENGTH:
-            freq = freqs.get(w, 0.0)
-            if w in capitalised_mid and freq < max_common:
-                note = f"'{w}' also written with a capital"
-            elif freq == 0.0 and w.isascii() and not looks_like_typo(w):
-                note = f"unknown word '{w}': a name without its capital?"
-        if note:
-            spans.append(Span(*doc.word_spans[i], note))
+        elif w in capitalised_mid:
+            note = f"'{w}' also written with a capital"
+        elif kind == _UNKNOWN_NAME:
+            note = f"unknown word '{w}': a name without its capital?"
+        else:
+            continue
+        spans.append(Span(*doc.word_spans[i], note))
     return rate_finding(spans, doc)
+
+
+def _title_like(word: str) -> bool:
+    """Starts with a capital and is not all capitals: may be the capitalised twin of a word."""
+    return word[:1].isupper() and not word.isupper()
+
+
+# What dropped_capital can say of a word, from the word alone (WordCache): nothing; a place
+# name in lower case; a rare lower-case word (fires when the text also capitalises it); or an
+# unknown one that is no typo (fires in any case, as a capitalised twin if it has one).
+_NEVER, _PLACE, _RARE, _UNKNOWN_NAME = 0, 1, 2, 3
+
+
+def _lower_case_kind(w: str) -> int:
+    if not w.islower() or not w.isalpha():
+        return _NEVER
+    if w in _places()[1]:
+        return _PLACE
+    if len(w) < MIN_NAME_LENGTH:
+        return _NEVER
+    freq = english_frequencies().get(w, 0.0)
+    if freq >= 10 ** (MAX_COMMON_ZIPF - 9):
+        return _NEVER
+    if freq == 0.0 and w.isascii() and not looks_like_typo(w):
+        return _UNKNOWN_NAME
+    return _RARE
+
+
+_TITLE_LIKE = WordCache(_title_like)
+_LOWER_CASE_KINDS = WordCache(_lower_case_kind)
 
 
 def _within_edits(a: str, b: str, limit: int) -> bool:
