@@ -238,7 +238,10 @@ class WordCache:
         cache = self._values
         if len(cache) > self.max_size:
             cache.clear()
-        out = list(map(cache.get, words))
+        try:  # every word seen before (most documents, once warm): no scan for gaps
+            return list(map(cache.__getitem__, words))
+        except KeyError:
+            out = list(map(cache.get, words))
         if None in out:
             compute = self.compute
             for i in [i for i, v in enumerate(out) if v is None]:
@@ -312,7 +315,10 @@ class Document:
         cache = _ZIPF_CACHE
         if len(cache) > MAX_CACHED_ZIPFS:
             cache.clear()
-        out = list(map(cache.get, keys))
+        try:  # every word seen before (most documents, once warm): no scan for gaps
+            return tuple(map(cache.__getitem__, keys))
+        except KeyError:
+            out = list(map(cache.get, keys))
         if None in out:
             get, log10 = english_frequencies().get, math.log10
             for i in [i for i, v in enumerate(out) if v is None]:

@@ -148,9 +148,19 @@ class LinearOvR:
     def predict_rows(self, rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
         """Probabilities of sparse rows given as (column indices, values) pairs."""
         decision = np.empty((len(rows), len(self.intercept)))
+        coef_by_column = self._coef_by_column
         for i, (columns, values) in enumerate(rows):
-            decision[i] = self.coef[:, columns] @ values
+            # coef_by_column[columns].T holds the numbers of self.coef[:, columns] in the same
+            # memory layout (numpy gives that fancy index column-major), so the product is the
+            # same to the bit; gathered from rows of one column's 4 weights, not 4 scattered
+            # reads per column of an 8 MB array.
+            decision[i] = coef_by_column[columns].T @ values
         return self.probabilities(decision + self.intercept)
+
+    @cached_property
+    def _coef_by_column(self) -> np.ndarray:
+        """coef transposed and contiguous: columns x classes (a copy, 8 MB for 2^18 columns)."""
+        return np.ascontiguousarray(self.coef.T)
 
 
 # --- file form: a flat mapping of names to arrays (np.savez) --------------------------------------

@@ -351,3 +351,35 @@ def test_phrase_index_tries_phrases_longest_first_by_their_first_two_words():
         assert index.find(doc) == _phrases_plain(index, doc), text
     assert [s.note for s in index.find(Document.from_text("in the end in fact end"))] == [
         "in the end", "in fact", "end"]
+
+
+def test_pstdev_of_ints_is_statistics_pstdev_to_the_bit():
+    import random
+    import statistics
+
+    from detector.features.generation import pstdev_of_ints
+
+    rng = random.Random(7)
+    # One value, all equal (variance 0), two values, large and tiny spreads, a variance past
+    # 2 ** 109 (the other branch of the square root), and random sentence lengths.
+    cases = [[5], [3, 3, 3], [0, 0], [1, 2], [10**6, 1], [0, 2**120], [1, 2**200, 3]]
+    cases += [[rng.randrange(rng.choice([2, 40, 400])) for _ in range(rng.randrange(1, 120))]
+              for _ in range(3000)]
+    for values in cases:
+        ours, theirs = pstdev_of_ints(values), statistics.pstdev(values)
+        assert ours == theirs and type(ours) is type(theirs) is float, values
+
+
+def test_ngram_rows_give_the_products_of_the_plain_column_gather():
+    import numpy as np
+
+    from detector.inference import LinearOvR
+
+    rng = np.random.default_rng(3)
+    model = LinearOvR(coef=rng.normal(size=(4, 5000)), intercept=rng.normal(size=4))
+    rows = []
+    for size in (0, 1, 7, 600):
+        columns = np.sort(rng.choice(5000, size=size, replace=False))
+        rows.append((columns, rng.random(size)))
+    plain = np.array([model.coef[:, c] @ v for c, v in rows]) + model.intercept
+    assert model.predict_rows(rows).tolist() == model.probabilities(plain).tolist()

@@ -1,8 +1,10 @@
 """Language-model generation: structure, filler and the missing specifics of prose from a prompt."""
 from __future__ import annotations
 
+import math
 import re
 import statistics
+import sys
 from functools import lru_cache
 
 from detector import lexicon
@@ -83,7 +85,40 @@ def sentence_length_cv(doc: Document) -> Finding:
     if len(lengths) < MIN_SENTENCES_FOR_RHYTHM:
         return Finding(MISSING)
     mean = statistics.fmean(lengths)
-    return Finding(statistics.pstdev(lengths) / mean if mean else MISSING)
+    return Finding(pstdev_of_ints(lengths) / mean if mean else MISSING)
+
+
+def pstdev_of_ints(values: list[int]) -> float:
+    """statistics.pstdev(values) for integers, the very same float, ~20x faster.
+
+    pstdev computes the exact variance with Fractions (one per value: most of this feature's
+    cost), then its correctly rounded square root. For integers the exact variance is the
+    integer fraction (n * sum of squares - sum ** 2) / n ** 2; reduced to lowest terms as
+    Fraction reduces it, its correctly rounded root is the one pstdev returns.
+    """
+    n, total = len(values), sum(values)
+    numerator, denominator = n * sum(v * v for v in values) - total * total, n * n
+    common = math.gcd(numerator, denominator)
+    return _sqrt_of_fraction(numerator // common, denominator // common)
+
+
+# Bits kept in the integer square root before rounding to a float: statistics' own choice
+# (_sqrt_bit_width), twice the float's mantissa plus three guard bits.
+_SQRT_BITS = 2 * sys.float_info.mant_dig + 3
+
+
+def _sqrt_of_fraction(n: int, m: int) -> float:
+    """Square root of n/m, correctly rounded to a float: statistics._float_sqrt_of_frac's
+    algorithm (an integer square root rounded to odd, https://bugs.python.org/msg407078)."""
+    q = (n.bit_length() - m.bit_length() - _SQRT_BITS) // 2
+    if q >= 0:
+        return float(_isqrt_of_fraction_to_odd(n, m << 2 * q) << q)
+    return _isqrt_of_fraction_to_odd(n << -2 * q, m) / (1 << -q)
+
+
+def _isqrt_of_fraction_to_odd(n: int, m: int) -> int:
+    a = math.isqrt(n // m)
+    return a | (a * a * m != n)
 
 
 _NUMBER = re.compile(r"\d")
