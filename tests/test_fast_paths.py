@@ -383,3 +383,28 @@ def test_ngram_rows_give_the_products_of_the_plain_column_gather():
         rows.append((columns, rng.random(size)))
     plain = np.array([model.coef[:, c] @ v for c, v in rows]) + model.intercept
     assert model.predict_rows(rows).tolist() == model.probabilities(plain).tolist()
+
+
+def test_word_class_features_give_the_plain_loops_answers():
+    from detector.features import paraphrase, translation
+
+    texts = _WORD_CASE_TEXTS + [
+        "They was told by Sergei Priestley and Sergey Pristel. It stated a invasion and an car. F16 and 3M "
+        "jets, Москва und les gens. 2024 was hot. He have said so, she emphasized, they said it.",
+        "A man. An hour. If it were so, did he have it? Said Sergei. SERGEI Sergeis Sergei's.",
+    ]
+    for _ in range(2):
+        for text in texts:
+            doc = Document.from_text(text)
+            words = doc.words
+            foreign = translation._foreign_function_words()
+            expected = [doc.word_spans[i][0] for i, w in enumerate(words)
+                        if translation._NON_LATIN.search(w) or (w.islower() and w in foreign)]
+            assert [s.start for s in translation.foreign_word(doc).spans] == expected, text
+            fancy = paraphrase._speech_verbs() - paraphrase._SAID
+            expected = [doc.word_spans[i][0] for i, w in enumerate(doc.lower_words) if w in fancy]
+            assert [s.start for s in paraphrase.said_share(doc).spans] == expected
+    doc = Document.from_text(texts[-2])
+    assert [s.note for s in translation.agreement_slip(doc).spans] == [
+        "subject and verb disagree", "'a' before a vowel", "'an' before a consonant",
+        "subject and verb disagree"]

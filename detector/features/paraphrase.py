@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from itertools import compress
 
 from detector import lexicon
 from detector.document import Document
@@ -85,6 +86,12 @@ def rewrite_register(doc: Document) -> Finding:
 _SAID = frozenset({"said", "says", "say", "told", "tells"})
 
 
+@lru_cache(maxsize=1)
+def _speech_verbs() -> frozenset[str]:
+    """Plain and varied speech verbs: the words said_share visits."""
+    return _SAID | lexicon.word_set("reporting_verbs.txt")
+
+
 def said_share(doc: Document) -> Finding:
     """Share of speech verbs that are plain "said/says/told" rather than "stated", "emphasized"...
 
@@ -94,7 +101,11 @@ def said_share(doc: Document) -> Finding:
     fancy = lexicon.word_set("reporting_verbs.txt")
     plain = varied = 0
     spans = []
-    for i, w in enumerate(doc.lower_words):
+    lower = doc.lower_words
+    speech = _speech_verbs()
+    # Only speech verbs are visited (compress picks them out in C), in order.
+    for i in compress(range(len(lower)), map(speech.__contains__, lower)):
+        w = lower[i]
         if w in _SAID:
             plain += 1
         elif w in fancy:

@@ -60,14 +60,15 @@ def function_word_share(doc: Document) -> Finding:
     if not doc.word_count:
         return Finding(MISSING)
     function_words = lexicon.word_set("function_words.txt")
-    return Finding(sum(1 for w in doc.lower_words if w in function_words) / doc.word_count)
+    # sum of map(): the same count as a generator over the words, without a Python loop.
+    return Finding(sum(map(function_words.__contains__, doc.lower_words)) / doc.word_count)
 
 
 def _share_of(words: frozenset[str]):
     def share(doc: Document) -> float:
         if not doc.word_count:
             return MISSING
-        return sum(1 for w in doc.lower_words if w in words) / doc.word_count
+        return sum(map(words.__contains__, doc.lower_words)) / doc.word_count
     return share
 
 

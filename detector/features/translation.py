@@ -375,14 +375,22 @@ def foreign_word(doc: Document) -> Finding:
     An MT system passes through what it cannot translate; a human translator renders or explains
     it. Known false positives: names in their own script, quoted foreign phrases, bilingual text.
     """
-    foreign = _foreign_function_words()
-    spans = []
-    for i, w in enumerate(doc.words):
-        if _NON_LATIN.search(w):
-            spans.append(Span(*doc.word_spans[i], f"'{w}' in a non-Latin script"))
-        elif w.islower() and w in foreign:
-            spans.append(Span(*doc.word_spans[i], f"'{w}' is not English"))
+    words = doc.words
+    notes = _FOREIGN_NOTES.values(words)
+    spans = [Span(*doc.word_spans[i], notes[i]) for i in compress(range(len(words)), notes)]
     return rate_finding(spans, doc)
+
+
+def _foreign_note(w: str) -> str:
+    """foreign_word's note on a word ("" when it does not fire): it reads the word alone."""
+    if _NON_LATIN.search(w):
+        return f"'{w}' in a non-Latin script"
+    if w.islower() and w in _foreign_function_words():
+        return f"'{w}' is not English"
+    return ""
+
+
+_FOREIGN_NOTES = WordCache(_foreign_note)
 
 
 @lru_cache(maxsize=1)
@@ -401,6 +409,7 @@ _AGREEMENT = {
     ("you", "has"), ("people", "is"), ("people", "was"), ("people", "has"),
 }
 # Inversions and subjunctives where the pairs above are correct ("did he have", "if it were").
+_SLIP_OPENERS = frozenset({"a", "an"} | {subject for subject, _verb in _AGREEMENT})
 _AGREEMENT_EXCUSES = frozenset("did does do will would should could can may might must to if as "
                                "wish though whether".split())
 
@@ -415,7 +424,8 @@ def agreement_slip(doc: Document) -> Finding:
     exceptions = _article_exceptions()
     lower, words = doc.lower_words, doc.words
     spans = []
-    for i in range(len(lower) - 1):
+    # Only words that can open a slip are visited (an article or a subject of _AGREEMENT).
+    for i in compress(range(len(lower) - 1), map(_SLIP_OPENERS.__contains__, lower)):
         w, nxt = lower[i], lower[i + 1]
         raw_next = words[i + 1]
         if w in ("a", "an") and raw_next.isalpha() and raw_next.islower() and len(raw_next) > 1:
