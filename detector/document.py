@@ -214,7 +214,6 @@ MAX_CACHED_ZIPFS = 200_000
 # RSS was 200 MB before the caches and 262 MB with them at 200,000 words each. The words that
 # recur ("the", "said", the week's names) are back in a cache within a document or two.
 MAX_WORD_CACHE = 100_000
-_ZIPF_CACHE: dict[str, float] = {}
 
 
 def word_zipf(word: str) -> float:
@@ -255,6 +254,10 @@ class WordCache:
                     value = cache[words[i]] = compute(words[i])
                 out[i] = value
         return out
+
+
+# Zipf values of lower-cased words, for Document.zipfs.
+_ZIPF_WORDS = WordCache(zipf, max_size=MAX_CACHED_ZIPFS)
 
 
 @dataclass(frozen=True)
@@ -317,19 +320,7 @@ class Document:
             keys = [w.replace("’", "'") for w in keys]
         # Each word's value is computed once per process and then looked up, all words at once
         # with map() in C; a Python loop computed log10 again for every "the" and "said".
-        cache = _ZIPF_CACHE
-        if len(cache) > MAX_CACHED_ZIPFS:
-            cache.clear()
-        try:  # every word seen before (most documents, once warm): no scan for gaps
-            return tuple(map(cache.__getitem__, keys))
-        except KeyError:
-            out = list(map(cache.get, keys))
-        if None in out:
-            get, log10 = english_frequencies().get, math.log10
-            for i in [i for i, v in enumerate(out) if v is None]:
-                f = get(keys[i])
-                out[i] = cache[keys[i]] = log10(f) + 9.0 if f else 0.0
-        return tuple(out)
+        return tuple(_ZIPF_WORDS.values(keys))
 
     @cached_property
     def sentence_starts(self) -> frozenset[int]:
