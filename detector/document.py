@@ -209,10 +209,11 @@ def _non_ascii_ranges(item) -> list[tuple[int, int]] | None:
 
 # Zipf values of lower-cased words (Document.zipfs), cleared past this size to bound memory.
 MAX_CACHED_ZIPFS = 200_000
-# Words each WordCache holds before it is cleared. Six caches share the scan's memory: on input
-# with an unbounded vocabulary (8,000 documents, ~600,000 distinct made-up words) a scan's peak
-# RSS was 200 MB before the caches and 262 MB with them at 200,000 words each. The words that
-# recur ("the", "said", the week's names) are back in a cache within a document or two.
+# Words each feature's WordCache holds before it is cleared. Six of them (and the Zipf cache)
+# share the scan's memory: on input with an unbounded vocabulary (8,000 documents, ~600,000
+# distinct made-up words) a scan's peak RSS was 200 MB before the six and 262 MB with them at
+# 200,000 words each, 233 MB at 100,000. The words that recur ("the", "said", the week's names)
+# are back in a cache within a document or two.
 MAX_WORD_CACHE = 100_000
 
 
