@@ -11,6 +11,8 @@ Measures, on documents sampled from ../shared/corpus with a fixed seed:
   - time per KB for single documents of 1 KB .. 1 MB built by concatenating corpus documents
     (the cost must grow linearly), and the time to refuse one over MAX_DOCUMENT_BYTES;
   - the scan's peak RSS, import + model load time in a fresh process, the model file's size;
+  - the scan's peak RSS on made-up documents whose vocabulary never stops growing (the per-word
+    caches full: the worst case for memory), unless --vocabulary-docs 0 (as with --quick);
   - a profile: time per step (document, features by family and by feature, flags, model).
 
 Each figure is the median of --runs runs. Times are wall-clock; CPU seconds are shown too
@@ -98,6 +100,34 @@ def startup_times(model: Path | None = None) -> dict:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     load, first = map(float, out.stdout.split())
     return {"load": load, "first": first}
+
+
+# --- memory against vocabulary ---------------------------------------------------------------------
+def write_made_up_vocabulary(path: Path, n_docs: int, seed: int) -> int:
+    """n_docs English-looking documents of 300 words, a quarter of them random letter strings:
+    the vocabulary grows without bound, so every per-word cache fills to its limit and cycles
+    (the worst case for "peak RSS over any number of documents"). Returns the distinct words."""
+    import random
+    import string
+
+    import wordfreq
+
+    common = wordfreq.top_n_list("en", 300)
+    rng = random.Random(seed)
+    seen = set()
+    with open(path, "w", encoding="utf-8") as handle:
+        for d in range(n_docs):
+            words = []
+            for i in range(300):
+                if rng.random() < 0.75:
+                    w = rng.choice(common)
+                else:
+                    w = "".join(rng.choice(string.ascii_lowercase) for _ in range(rng.randint(5, 10)))
+                    w = w.capitalize() if rng.random() < 0.3 else w
+                seen.add(w)
+                words.append(w + ("." if i % 15 == 14 else ""))
+            handle.write(json.dumps({"id": f"made-up-{d}", "text": " ".join(words)}) + "\n")
+    return len(seen)
 
 
 # --- cost against document size -------------------------------------------------------------------
@@ -215,12 +245,15 @@ def main(argv=None) -> int:
     parser.add_argument("--top", type=int, default=15, help="features listed in the profile (default 15)")
     parser.add_argument("--model", type=Path, default=None,
                         help="model file to score with (default: the bundled model)")
+    parser.add_argument("--vocabulary-docs", type=int, default=4000,
+                        help="documents of made-up words for the worst-case RSS scan (0: skip; default 4000)")
     parser.add_argument("--quick", action="store_true",
                         help="a check in about a minute: --docs 200 --runs 3 --profile-docs 200 "
-                             "--skip-sizes 1000000")
+                             "--skip-sizes 1000000 --vocabulary-docs 0")
     args = parser.parse_args(argv)
     if args.quick:
         args.docs, args.runs, args.profile_docs = 200, 3, 200
+        args.vocabulary_docs = 0
         args.skip_sizes = list(args.skip_sizes) + [1_000_000]
 
     from detector.api import MAX_DOCUMENT_BYTES, Detector
@@ -260,6 +293,13 @@ def main(argv=None) -> int:
             startup.append(startup_times(args.model))
             print(f"  run {run + 1}: floor {floor[-1][0]:.2f} s, score_many {inproc[-1][0]:.2f} s, "
                   f"scan {scan[-1]['wall']:.2f} s (startup {scan_empty[-1]['wall']:.2f} s)", flush=True)
+        vocabulary = None
+        if args.vocabulary_docs:
+            made_up = Path(tmp) / "made-up.jsonl"
+            distinct = write_made_up_vocabulary(made_up, args.vocabulary_docs, args.seed)
+            vocabulary = (distinct, run_child(scan_argv(made_up, args.model)))
+            print(f"  made-up vocabulary: {args.vocabulary_docs} documents, {distinct:,} distinct words, "
+                  f"scan {vocabulary[1]['wall']:.1f} s, peak RSS {vocabulary[1]['rss_mb']:.0f} MB", flush=True)
 
     floor_wall, floor_cpu = median([f[0] for f in floor]), median([f[1] for f in floor])
     in_wall, in_cpu = median([r[0] for r in inproc]), median([r[1] for r in inproc])
@@ -281,6 +321,8 @@ def main(argv=None) -> int:
         ("scan less startup / floor (CPU)", f"{steady_cpu / floor_cpu:.2f}x"),
         ("per document: floor / score_many", f"{1e3 * floor_wall / n:.3f} ms / {1e3 * in_wall / n:.3f} ms"),
         ("scan peak RSS", f"{median([s['rss_mb'] for s in scan]):.0f} MB"),
+    ] + ([(f"scan peak RSS, {args.vocabulary_docs} documents of {vocabulary[0]:,} distinct words "
+            "(caches full)", f"{vocabulary[1]['rss_mb']:.0f} MB")] if vocabulary else []) + [
         ("scan startup (a one-document file)", f"{empty_wall:.2f} s"),
         ("import + model load (fresh process)", f"{median([s['load'] for s in startup]):.2f} s"),
         ("first document after load (wordfreq list)", f"{median([s['first'] for s in startup]):.2f} s"),
