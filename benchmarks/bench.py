@@ -12,7 +12,7 @@ Measures, on documents sampled from ../shared/corpus with a fixed seed:
     (the cost must grow linearly), and the time to refuse one over MAX_DOCUMENT_BYTES;
   - the scan's peak RSS, import + model load time in a fresh process, the model file's size;
   - the scan's peak RSS on made-up documents whose vocabulary never stops growing (the per-word
-    caches full: the worst case for memory), unless --vocabulary-docs 0 (as with --quick);
+    caches full and cycling), unless --vocabulary-docs 0 (as with --quick);
   - a profile: time per step (document, features by family and by feature, flags, model).
 
 Each figure is the median of --runs runs. Times are wall-clock; CPU seconds are shown too
@@ -106,7 +106,7 @@ def startup_times(model: Path | None = None) -> dict:
 def write_made_up_vocabulary(path: Path, n_docs: int, seed: int) -> int:
     """n_docs English-looking documents of 300 words, a quarter of them random letter strings:
     the vocabulary grows without bound, so every per-word cache fills to its limit and cycles
-    (the worst case for "peak RSS over any number of documents"). Returns the distinct words."""
+    (what "peak RSS over any number of documents" must survive). Returns the distinct words."""
     import random
     import string
 
