@@ -408,3 +408,38 @@ def test_word_class_features_give_the_plain_loops_answers():
     assert [s.note for s in translation.agreement_slip(doc).spans] == [
         "subject and verb disagree", "'a' before a vowel", "'an' before a consonant",
         "subject and verb disagree"]
+
+
+def _clean_layout_plain(text: str) -> str:
+    """_clean_layout with every regex pass run, whatever the text holds."""
+    from detector import document
+
+    text = document._INVISIBLE.sub("", text)
+    text = document._CONTROL.sub(" ", text)
+    text = document._HSPACE.sub(" ", text)
+    text = document._LINE_EDGES.sub("\n", text)
+    text = document._MANY_NEWLINES.sub("\n\n", text)
+    return text.strip()
+
+
+def test_layout_cleaning_skips_only_passes_that_cannot_match():
+    # Every ASCII whitespace and control character, alone, doubled and next to a space: the
+    # horizontal-space pass is skipped for ASCII text without a tab or two spaces in a row.
+    specials = [chr(c) for c in range(0x20)] + ["\x7f", " ", "\u00a0", "\u2009", "\u200b", "\u00ad"]
+    cases = ["plain text", "a  b", " a ", "a\tb", "\u200b\u200b", "é  e", "a\u200b b"]
+    for ch in specials:
+        cases += [f"a{ch}b", f"a{ch}{ch}b", f"a {ch}b", f"a{ch} b", f"{ch}a", f"a \n{ch}\n\n\nb"]
+    for text in cases:
+        assert _clean_layout(text) == _clean_layout_plain(text), repr(text)
+
+
+def test_sentences_without_line_breaks_match_the_full_splitter():
+    from detector import document
+
+    text = "One thing. Two things! Three? Four."
+    doc = Document.from_text(text)
+    # The same text with a line break where a space was gives the same sentence bounds.
+    broken = Document.from_text(text.replace("! ", "!\n"))
+    assert [(s.start, s.end) for s in doc.sentences] == [(s.start, s.end) for s in broken.sentences]
+    assert document._LINE_BREAK.search(doc.text) is None
+    assert len(Document.from_text("no cut here\nbut here").sentences) == 2
