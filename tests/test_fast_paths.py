@@ -443,3 +443,20 @@ def test_sentences_without_line_breaks_match_the_full_splitter():
     assert [(s.start, s.end) for s in doc.sentences] == [(s.start, s.end) for s in broken.sentences]
     assert document._LINE_BREAK.search(doc.text) is None
     assert len(Document.from_text("no cut here\nbut here").sentences) == 2
+
+
+def test_spacing_matches_are_finditers_matches():
+    import random
+
+    from detector.features import translation
+
+    def plain(text):
+        return [m.span() for m in translation._SPACING_SLIPS.finditer(text)]
+
+    cases = ["30 -day", "Moscow , Turkey", "the war .", "( text )", "a ( b ) c", "( )", "x ( ) y",
+             "a -", "a  -b", "é -é", "1 -2", "a_ ,", "a ,b", "a ,\n", "A .", "a . . .", "(  a", "a ( (b"]
+    rnd = random.Random(5)
+    alphabet = " -,;:.()aZ1é_\n"
+    cases += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 14))) for _ in range(20_000)]
+    for text in cases:
+        assert [m.span() for m in translation.spacing_matches(text)] == plain(text), repr(text)

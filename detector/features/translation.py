@@ -322,6 +322,31 @@ _SPACING_SLIPS = re.compile(
 _SPACING_PIECES = (" -", " ,", " ;", " :", " .", "( ", " )")
 
 
+def spacing_matches(text: str) -> list[re.Match]:
+    """The matches of _SPACING_SLIPS.finditer(text), tried only where a match can start.
+
+    Every match is one of _SPACING_PIECES (each alternative consumes exactly those two
+    characters; the rest is lookaround, which `match` at a position still sees), so matching at
+    each piece's occurrences, left to right and never inside the previous match, gives finditer's
+    matches. The regex opens with lookbehinds, so finditer tried all five alternatives at every
+    character: ~0.3 ms on a 1.7 KB text, against ~0.02 ms for the substring searches.
+    """
+    starts = set()
+    for piece in _SPACING_PIECES:
+        i = text.find(piece)
+        while i >= 0:
+            starts.add(i)
+            i = text.find(piece, i + 1)
+    matches, end = [], 0
+    for i in sorted(starts):
+        if i >= end:
+            m = _SPACING_SLIPS.match(text, i)
+            if m:
+                matches.append(m)
+                end = m.end()
+    return matches
+
+
 def spacing_slip(doc: Document) -> Finding:
     """A space in the wrong place: "30 -day", "Moscow , Turkey", "( text )".
 
@@ -331,7 +356,7 @@ def spacing_slip(doc: Document) -> Finding:
     """
     if not any(piece in doc.text for piece in _SPACING_PIECES):
         return rate_finding((), doc)  # most texts hold none of the pieces every match needs
-    spans = [Span(m.start(), m.end() + 3, "misplaced space") for m in _SPACING_SLIPS.finditer(doc.text)]
+    spans = [Span(m.start(), m.end() + 3, "misplaced space") for m in spacing_matches(doc.text)]
     spans = [Span(s.start, min(s.end, len(doc.text)), s.note) for s in spans]
     return rate_finding(spans, doc)
 
