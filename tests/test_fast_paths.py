@@ -460,3 +460,25 @@ def test_spacing_matches_are_finditers_matches():
     cases += ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 14))) for _ in range(20_000)]
     for text in cases:
         assert [m.span() for m in translation.spacing_matches(text)] == plain(text), repr(text)
+
+
+def test_attribution_matches_are_finditers_matches():
+    import random
+
+    from detector.features import paraphrase
+
+    def plain(text):
+        return [m.span() for m in paraphrase._attribution_pattern().finditer(text)]
+
+    outlets = list(paraphrase._outlets())
+    pieces = ["according to ", "According to ", "reported by ", "cited by ", "quoted by ", "citing ",
+              "Citing ", "told ", "the ", "The ", " news agency", " news service", " agency", " reported",
+              ", said", " says", " ", ",", ".", "x", "Michael ", "Yesterday "]
+    cases = ["according to the Reuters", "the the Interfax news agency", "citing the AP reported",
+             "Reuters reported Bloomberg said", "told CNN news agency reported"]
+    rnd = random.Random(7)
+    for _ in range(5_000):
+        cases.append("".join(rnd.choice(pieces + [rnd.choice(outlets)] * 4) for _ in range(rnd.randint(1, 8))))
+    for text in cases:
+        assert [m.span() for m in paraphrase.attribution_matches(text)] == plain(text), repr(text)
+    assert plain("according to the Reuters") == [(0, 24)]  # the longest lead is exercised

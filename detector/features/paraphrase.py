@@ -50,8 +50,39 @@ def outlet_attribution(doc: Document) -> Finding:
     if not _any_outlet().search(text):
         return rate_finding((), doc)  # nine texts in ten name no outlet: skip the regex
     spans = [Span(m.start(), m.end(), "credits another outlet")
-             for m in _attribution_pattern().finditer(text) if not _after_first_name(text, m.start())]
+             for m in attribution_matches(text) if not _after_first_name(text, m.start())]
     return rate_finding(spans, doc)
+
+
+# The most text a match of _attribution_pattern can hold before the outlet's name it contains:
+# "according to the " (17 characters; "the the " in the third alternative is 8).
+_LONGEST_LEAD = len("according to the ")
+
+
+def attribution_matches(text: str) -> list[re.Match]:
+    """The matches of _attribution_pattern().finditer(text), tried only near an outlet's name.
+
+    Every match contains an outlet's name at most _LONGEST_LEAD characters after its start, so
+    matching at those positions before each occurrence of each name (str.find, overlaps
+    included), left to right and never inside the previous match, gives finditer's matches.
+    finditer tried the four alternatives, each an alternation of 76 names, at every character:
+    ~0.7 ms on a 1.7 KB text that names an outlet, against ~0.2 ms this way.
+    """
+    starts = set()
+    for outlet in _outlets():
+        i = text.find(outlet)
+        while i >= 0:
+            starts.update(range(max(0, i - _LONGEST_LEAD), i + 1))
+            i = text.find(outlet, i + 1)
+    pattern = _attribution_pattern()
+    matches, end = [], 0
+    for i in sorted(starts):
+        if i >= end:
+            m = pattern.match(text, i)
+            if m:
+                matches.append(m)
+                end = m.end()
+    return matches
 
 
 # Capitalised words that open a sentence before an outlet's name without being a first name
