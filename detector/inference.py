@@ -65,11 +65,14 @@ class Forest:
         depths = depths[order]
         row_start = (np.arange(n, dtype=np.int64) * width)[None, :]
         node = np.repeat(self.roots[trees[order]][:, None], n, axis=1)
+        threshold, missing_left, left_is_next = self._walk_nodes
         for step in range(int(depths[0]) if len(depths) else 0):
             walking = node[: int(np.count_nonzero(depths > step))]
             x = flat[row_start + self.feature[walking]]
-            go_left = np.where(np.isnan(x), self.missing_left[walking], x <= self.threshold[walking])
-            walking[:] = np.where(go_left, self.left[walking], self.right[walking])
+            # Left when x <= threshold, or x is NaN and NaN goes left (NaN <= t is False).
+            go_left = (x <= threshold[walking]) | (missing_left[walking] & np.isnan(x))
+            left = walking + 1 if left_is_next else self.left[walking]
+            walking[:] = np.where(go_left, left, self.right[walking])
         out = np.empty((n, len(trees)), dtype=node.dtype)
         out[:, order] = node.T
         return out
@@ -91,6 +94,23 @@ class Forest:
             is_split = self.left != np.arange(len(self.left))  # a leaf points to itself
             cache[column] = np.unique(tree_of_node[is_split & (self.feature == column)])
         return cache[column]
+
+    @cached_property
+    def _walk_nodes(self) -> tuple[np.ndarray, np.ndarray, bool]:
+        """(threshold, missing_left, left_is_next) as leaves() reads them.
+
+        Every leaf sends every row right, to itself: its threshold is NaN (no value is <= NaN)
+        and it sends NaN right. Then, when every split node's left child is the next node (the
+        depth-first layout scikit-learn writes), the left child is node + 1 and the walk gathers
+        `right` alone: one gather of trees x rows less per step, ~15% of the walk. Any other
+        layout reads `left` as before. Same leaves either way (tests/test_fast_paths.py).
+        """
+        nodes = np.arange(len(self.left))
+        is_leaf = self.left == nodes
+        threshold = np.where(is_leaf, np.nan, self.threshold)
+        missing_left = self.missing_left.astype(bool) & ~is_leaf
+        left_is_next = bool(np.array_equal(self.left[~is_leaf], nodes[~is_leaf] + 1))
+        return threshold, missing_left, left_is_next
 
     @cached_property
     def _trees_testing_cache(self) -> dict[int, np.ndarray]:

@@ -482,3 +482,58 @@ def test_attribution_matches_are_finditers_matches():
     for text in cases:
         assert [m.span() for m in paraphrase.attribution_matches(text)] == plain(text), repr(text)
     assert plain("according to the Reuters") == [(0, 24)]  # the longest lead is exercised
+
+
+def _walk_one(forest, row, tree):
+    """The leaf `row` reaches in `tree`, one node at a time: the plain definition of leaves()."""
+    import math
+
+    node = int(forest.roots[tree])
+    while forest.left[node] != node:
+        x = row[forest.feature[node]]
+        go_left = bool(forest.missing_left[node]) if math.isnan(x) else x <= forest.threshold[node]
+        node = int(forest.left[node] if go_left else forest.right[node])
+    return node
+
+
+def _small_forest(depth_first: bool):
+    """Two trees over two columns; with depth_first=False a left child is not the next node."""
+    import numpy as np
+
+    from detector.inference import Forest
+
+    if depth_first:  # tree 0: 0 -> (1, 2); tree 1: 3 -> (4 -> (5, 6), 7)
+        left, right = [1, 1, 2, 4, 5, 5, 6, 7], [2, 1, 2, 7, 6, 5, 6, 7]
+    else:  # the same shape with the children of 0 and 3 swapped round in the arrays
+        left, right = [2, 1, 2, 7, 5, 5, 6, 7], [1, 1, 2, 4, 6, 5, 6, 7]
+    return Forest(feature=np.array([0, 0, 0, 1, 0, 0, 0, 0]),
+                  threshold=np.array([0.5, 0.0, 0.0, 1.0, -1.0, 0.0, 0.0, 0.0]),
+                  missing_left=np.array([True, False, False, False, True, False, False, False]),
+                  left=np.array(left), right=np.array(right), value=np.arange(8.0),
+                  roots=np.array([0, 3]), tree_class=np.array([0, 1]), baseline=np.zeros(2), depth=2)
+
+
+def test_tree_walk_reaches_the_leaves_of_the_plain_walk():
+    import numpy as np
+
+    from detector.model import Model
+
+    nan, inf = float("nan"), float("inf")
+    rows = np.array([[0.5, 1.0], [nan, nan], [-1.0, 2.0], [inf, -inf], [-inf, inf], [0.6, 0.9],
+                     [-1.5, nan], [0.0, 1.0000001]])
+    for forest in (_small_forest(True), _small_forest(False)):
+        assert forest._walk_nodes[2] == (forest.left[0] == 1)  # the second falls back to `left`
+        expected = [[_walk_one(forest, row, t) for t in range(len(forest.roots))] for row in rows]
+        assert forest.leaves(rows).tolist() == expected
+    # The bundled model: rows at its own thresholds (ties go left), just above, NaN and infinities.
+    forest = Model.load().forest
+    width = int(forest.feature.max()) + 1
+    rng = np.random.default_rng(3)
+    picks = rng.choice(forest.threshold[forest.left != np.arange(len(forest.left))], size=(6, width))
+    rows = np.vstack([picks, np.nextafter(picks, inf), np.full((1, width), nan),
+                      np.full((1, width), inf), np.full((1, width), -inf)])
+    rows[rng.random(rows.shape) < 0.2] = nan
+    trees = range(0, len(forest.roots), 7)
+    expected = [[_walk_one(forest, row, t) for t in trees] for row in rows]
+    assert forest.leaves(rows, np.array(list(trees))).tolist() == expected
+    assert forest._walk_nodes[2]  # the bundled model takes the short path
