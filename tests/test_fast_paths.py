@@ -537,3 +537,15 @@ def test_tree_walk_reaches_the_leaves_of_the_plain_walk():
     expected = [[_walk_one(forest, row, t) for t in trees] for row in rows]
     assert forest.leaves(rows, np.array(list(trees))).tolist() == expected
     assert forest._walk_nodes[2]  # the bundled model takes the short path
+
+
+def test_runnable_patterns_are_those_with_a_literal_in_the_text():
+    def plain(text):
+        return [(p, k) for p, k, literals in boilerplate._patterns()
+                if literals is None or any(literal in text for literal in literals)]
+
+    literals = [lit for _p, _k, lits in boilerplate._patterns() for lit in lits or ()]
+    cases = ["", "nothing to see", " ".join(literals)] + literals + [lit[:-1] for lit in literals]
+    cases += [f"x {a} y {b}" for a, b in zip(literals, reversed(literals))]
+    for text in cases:
+        assert boilerplate.runnable_patterns(text) == plain(text), repr(text)

@@ -89,6 +89,24 @@ def _literal_runs(sequence, runs: list[str], branches: list[tuple[str, ...]], sr
     runs.append("".join(current))
 
 
+@lru_cache(maxsize=1)
+def _all_literals() -> tuple[str, ...]:
+    """Every distinct literal of _patterns(), once each (several patterns share "generated")."""
+    return tuple(dict.fromkeys(lit for _p, _k, literals in _patterns() for lit in literals or ()))
+
+
+def runnable_patterns(text: str) -> list[tuple[re.Pattern, str]]:
+    """(pattern, kind) of the lexicon patterns that can match `text`, in lexicon order: those
+    with a literal in the text, and those with none known (required_literals gave None).
+
+    Each distinct literal is looked for once, in one set comprehension; a generator of `in`
+    tests per pattern paid its set-up 48 times a document (~0.1 against ~0.07 ms a text).
+    """
+    present = {literal for literal in _all_literals() if literal in text}
+    return [(pattern, kind) for pattern, kind, literals in _patterns()
+            if literals is None or not present.isdisjoint(literals)]
+
+
 def boilerplate_matches(doc: Document) -> dict[str, list[Span]]:
     """All lexicon matches by kind, skipping ones inside a quotation (an article *about* a widget).
 
@@ -101,9 +119,7 @@ def boilerplate_matches(doc: Document) -> dict[str, list[Span]]:
     found: dict[str, list[Span]] = {}
     taken_starts: list[int] = []
     taken_ends: list[int] = []
-    for pattern, kind, literals in _patterns():
-        if literals is not None and not any(literal in text for literal in literals):
-            continue
+    for pattern, kind in runnable_patterns(text):
         accepted: list[tuple[int, int]] = []
         for m in pattern.finditer(text):
             start, end = m.span()
