@@ -266,6 +266,27 @@ class WordCache:
 _ZIPF_WORDS = WordCache(zipf, max_size=MAX_CACHED_ZIPFS)
 
 
+# How far back word_before_stop looks first; most words are shorter.
+_NEAR_STOP = 8
+
+
+def word_before_stop(text: str, stop: int) -> re.Match | None:
+    """_LAST_WORD.search(text, max(0, stop - 20), stop + 1): the letters before the full stop
+    at `stop`, within the 20 characters before it, as the sentence splitter reads them.
+
+    Searched first in the last _NEAR_STOP characters: the search tries every start position of
+    its window, and the leftmost match is the start of the run of letters before the stop (or
+    the window's start). A match that starts after the near window's start is that run; one that
+    starts right at it may reach further back, and is searched again in the full window.
+    """
+    lo = max(0, stop - 20)
+    near = max(lo, stop - _NEAR_STOP)
+    found = _LAST_WORD.search(text, near, stop + 1)
+    if found and found.start() == near and near > lo:
+        found = _LAST_WORD.search(text, lo, stop + 1)
+    return found
+
+
 @dataclass(frozen=True)
 class Sentence:
     start: int
@@ -337,21 +358,22 @@ class Document:
     @cached_property
     def sentences(self) -> tuple[Sentence, ...]:
         text = self.text
-        cuts = set()
+        cuts = []
         abbreviations = _abbreviations()
         for match in _SENTENCE_END.finditer(text):
-            if text[match.start()] == ".":
-                before = _LAST_WORD.search(text, max(0, match.start() - 20), match.start() + 1)
+            stop = match.start()
+            if text[stop] == ".":
+                before = word_before_stop(text, stop)
                 if before:
                     token = before.group(1)
                     # "J. K. Rowling", "U.S. officials", "Sgt. Moss": not the end of a sentence.
                     if len(token) == 1 or token.lower() in abbreviations:
                         continue
-            cuts.add(match.end())
+            cuts.append(match.end())
+        # finditer's matches do not overlap, so their ends rise: sorted already, no repeats.
+        bounds = cuts
         if "\n" in text:  # the corpus has its line breaks flattened: most texts have none
-            for match in _LINE_BREAK.finditer(text):
-                cuts.add(match.start())
-        bounds = sorted(cuts)
+            bounds = sorted(set(cuts).union(m.start() for m in _LINE_BREAK.finditer(text)))
         sentences = []
         starts = list(map(itemgetter(0), self.word_spans))
         prev = 0
@@ -361,7 +383,7 @@ class Document:
             start, end = prev + lead, prev + len(chunk.rstrip())
             if end > start:
                 first = bisect.bisect_left(starts, start)
-                last = bisect.bisect_left(starts, end)
+                last = bisect.bisect_left(starts, end, first)
                 if last > first:
                     sentences.append(Sentence(start, end, first, last))
             prev = cut

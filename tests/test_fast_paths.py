@@ -549,3 +549,19 @@ def test_runnable_patterns_are_those_with_a_literal_in_the_text():
     cases += [f"x {a} y {b}" for a, b in zip(literals, reversed(literals))]
     for text in cases:
         assert boilerplate.runnable_patterns(text) == plain(text), repr(text)
+
+
+def test_word_before_stop_is_the_full_window_search():
+    from detector import document
+
+    def plain(text, stop):
+        return document._LAST_WORD.search(text, max(0, stop - 20), stop + 1)
+
+    words = ["J", "U.S", "Sgt", "officials", "internationalisation", "Zürich", "x²", "2022", "a_b",
+             "ab1", "Straße", "İstanbul", "", "co-op", "Rowling’s", "abcdefgh", "abcdefg", "abcdefghi"]
+    for prefix in ["", " ", "ab", "a b ", "x" * 30, "x" * 30 + " "]:
+        for word in words:
+            text = f"{prefix}{word}. Next"
+            stop = len(prefix) + len(word)
+            got, want = document.word_before_stop(text, stop), plain(text, stop)
+            assert (got and got.span()) == (want and want.span()), repr(text)
