@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from itertools import compress
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from detector.document import Document
 
@@ -42,6 +42,32 @@ def rate_finding(spans: Iterable[Span], doc: Document) -> Finding:
 
 def regex_spans(pattern: re.Pattern, text: str, note: str = "") -> list[Span]:
     return [Span(m.start(), m.end(), note) for m in pattern.finditer(text)]
+
+
+def occurrences(text: str, needle: str) -> Iterator[int]:
+    """Every position where `needle` occurs in `text`, overlapping ones included."""
+    i = text.find(needle)
+    while i >= 0:
+        yield i
+        i = text.find(needle, i + 1)
+
+
+def matches_from(pattern: re.Pattern, text: str, starts: Iterable[int]) -> list[re.Match]:
+    """pattern.finditer(text)'s matches, given a superset of the positions where one can start.
+
+    `pattern.match` is tried at those positions only, left to right, never inside the previous
+    match: what finditer finds, without trying the pattern at every character. For patterns
+    that open with lookarounds or long alternations and rarely match (`match` at a position
+    still sees the text before it, so lookbehinds and \\b work as in finditer).
+    """
+    matches, end = [], 0
+    for i in sorted(set(starts)):
+        if i >= end:
+            m = pattern.match(text, i)
+            if m:
+                matches.append(m)
+                end = m.end()
+    return matches
 
 
 class PhraseIndex:

@@ -7,7 +7,8 @@ from itertools import compress
 
 from detector import lexicon
 from detector.document import Document
-from detector.features.finding import MISSING, Finding, PhraseIndex, Span, rate_finding
+from detector.features.finding import (MISSING, Finding, PhraseIndex, Span, matches_from, occurrences,
+                                       rate_finding)
 
 
 @lru_cache(maxsize=1)
@@ -68,21 +69,9 @@ def attribution_matches(text: str) -> list[re.Match]:
     finditer tried the four alternatives, each an alternation of 76 names, at every character:
     ~0.7 ms on a 1.7 KB text that names an outlet, against ~0.2 ms this way.
     """
-    starts = set()
-    for outlet in _outlets():
-        i = text.find(outlet)
-        while i >= 0:
-            starts.update(range(max(0, i - _LONGEST_LEAD), i + 1))
-            i = text.find(outlet, i + 1)
-    pattern = _attribution_pattern()
-    matches, end = [], 0
-    for i in sorted(starts):
-        if i >= end:
-            m = pattern.match(text, i)
-            if m:
-                matches.append(m)
-                end = m.end()
-    return matches
+    starts = (start for outlet in _outlets() for i in occurrences(text, outlet)
+              for start in range(max(0, i - _LONGEST_LEAD), i + 1))
+    return matches_from(_attribution_pattern(), text, starts)
 
 
 # Capitalised words that open a sentence before an outlet's name without being a first name

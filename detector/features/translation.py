@@ -8,7 +8,8 @@ from itertools import compress
 
 from detector import lexicon
 from detector.document import Document, WordCache, english_frequencies
-from detector.features.finding import Finding, Span, per_thousand_words, rate_finding
+from detector.features.finding import (Finding, Span, matches_from, occurrences, per_thousand_words,
+                                       rate_finding)
 
 _GENDERED = {"he": "m", "him": "m", "his": "m", "himself": "m",
              "she": "f", "her": "f", "hers": "f", "herself": "f"}
@@ -331,20 +332,8 @@ def spacing_matches(text: str) -> list[re.Match]:
     matches. The regex opens with lookbehinds, so finditer tried all five alternatives at every
     character: ~0.3 ms on a 1.7 KB text, against ~0.02 ms for the substring searches.
     """
-    starts = set()
-    for piece in _SPACING_PIECES:
-        i = text.find(piece)
-        while i >= 0:
-            starts.add(i)
-            i = text.find(piece, i + 1)
-    matches, end = [], 0
-    for i in sorted(starts):
-        if i >= end:
-            m = _SPACING_SLIPS.match(text, i)
-            if m:
-                matches.append(m)
-                end = m.end()
-    return matches
+    starts = (i for piece in _SPACING_PIECES for i in occurrences(text, piece))
+    return matches_from(_SPACING_SLIPS, text, starts)
 
 
 def spacing_slip(doc: Document) -> Finding:
