@@ -17,21 +17,14 @@ RARE_ZIPF = 3.0
 TTR_WINDOW = 50
 
 
-def _alpha_lower(doc: Document):
-    """(index, lower-cased word) for words made of letters that are not capitalised names."""
-    words = doc.words
-    for i, w in enumerate(doc.lower_words):
-        if w.isalpha() and not words[i][:1].isupper():
-            yield i, w
-
-
 def _alpha_lower_zipfs(doc: Document) -> list[float]:
-    """Zipf values of the _alpha_lower words; read by two features, computed once (doc.shared)."""
+    """Zipf values of the words made of letters that are not capitalised names; read by two
+    features, computed once (doc.shared)."""
     return list(compress(doc.zipfs, _ALPHA_LOWER.values(doc.words)))
 
 
 def _is_alpha_lower(word: str) -> bool:
-    """_alpha_lower's test of one word, cached per word (WordCache) so no loop runs in Python."""
+    """Made of letters and not capitalised (a name): cached per word (WordCache)."""
     return word.lower().isalpha() and not word[:1].isupper()
 
 
