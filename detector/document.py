@@ -212,8 +212,6 @@ def _non_ascii_ranges(item) -> list[tuple[int, int]] | None:
     return out
 
 
-# Zipf values of lower-cased words (Document.zipfs), cleared past this size to bound memory.
-MAX_CACHED_ZIPFS = 200_000
 # Words each feature's WordCache holds before it is cleared. Six of them (and the Zipf cache)
 # share the scan's memory: on input with an unbounded vocabulary (8,000 documents, ~600,000
 # distinct made-up words) a scan's peak RSS was 200 MB before the six and 262 MB with them at
@@ -262,7 +260,8 @@ class WordCache:
         return out
 
 
-# Zipf values of lower-cased words, for Document.zipfs.
+# Zipf values of lower-cased words (Document.zipfs), cleared past this size to bound memory.
+MAX_CACHED_ZIPFS = 200_000
 _ZIPF_WORDS = WordCache(zipf, max_size=MAX_CACHED_ZIPFS)
 
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from detector import lexicon
 from detector.document import Document
-from detector.features.finding import Finding, Span, rate_finding
+from detector.features.finding import Finding, Span
 
 # Words a sentence needs before its repetition counts: short lines ("Read more", "Photo") repeat
 # legitimately.
