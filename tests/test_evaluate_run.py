@@ -34,6 +34,14 @@ def _text(label: str, rng: random.Random) -> str:
     return " ".join(s.format(**slots) for s in sentences)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def synthetic_corpus_alone(tmp_path_factory):
+    """These runs read the synthetic corpus only, not the project's own training/data/."""
+    saved, dataset.PROJECT_DATA = dataset.PROJECT_DATA, tmp_path_factory.mktemp("no-project-data")
+    yield
+    dataset.PROJECT_DATA = saved
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("corpus")

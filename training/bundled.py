@@ -16,13 +16,13 @@ from training import dataset
 
 
 def probabilities(model: Model, records: list[dataset.Record], hand: np.ndarray,
-                  with_priors: bool = True) -> np.ndarray:
+                  with_priors: bool = True, cache_name: str | None = "test-split") -> np.ndarray:
     """The bundled model's probabilities (LABELS order) for these records' feature rows.
 
     with_priors=False gives what the card's figures measure (the fitted pipeline alone);
     with_priors=True gives what `detector scan` reports.
     """
-    base = model.probabilities(model_input(model, records, hand))
+    base = model.probabilities(model_input(model, records, hand, cache_name))
     if not with_priors:
         return base
     # A prior fires when its feature's value is > 0, as in detector.model._fired_priors
@@ -36,12 +36,13 @@ def probabilities(model: Model, records: list[dataset.Record], hand: np.ndarray,
     return out
 
 
-def model_input(model: Model, records: list[dataset.Record], hand: np.ndarray) -> np.ndarray:
+def model_input(model: Model, records: list[dataset.Record], hand: np.ndarray,
+                cache_name: str | None = "test-split") -> np.ndarray:
     """Hand-feature rows plus, when the model has a learned stage, its n-gram probabilities:
     the same matrix detector.model.Model.matrix builds from documents."""
     if model.ngram_model is None:
         return hand
-    grams = dataset.ngram_rows([r.text for r in records], cache_name="test-split")
+    grams = dataset.ngram_rows([r.text for r in records], cache_name=cache_name)
     return np.hstack([hand, model.ngram_probabilities(grams)])
 
 
@@ -64,3 +65,17 @@ def test_split_features(corpus=dataset.DEFAULT_CORPUS, jobs: int | None = None):
     records = [r for r in dataset.read_corpus(corpus) if dataset.is_test_story(r.story)]
     hand = dataset.cached_features("test-split", [r.text for r in records], jobs=jobs)
     return records, hand
+
+
+def probe_check(model: Model | None = None) -> dict:
+    """The card's probe figures (metrics.probe) against the model file's own, recomputed on
+    training/probe/ (a few dozen documents: no cache)."""
+    from training.train import called_shares
+
+    model = model or Model.load()
+    records = dataset.read_probe()
+    hand = dataset.feature_matrix([r.text for r in records], jobs=1)
+    probs = probabilities(model, records, hand, with_priors=False, cache_name=None)
+    return {"card": model.card.get("metrics", {}).get("probe"),
+            "recomputed": called_shares([r.label for r in records],
+                                        np.asarray(LABELS)[probs.argmax(axis=1)])}

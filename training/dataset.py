@@ -17,6 +17,9 @@ from detector.model import sha256_of
 
 DEFAULT_CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 CACHE_DIR = Path(__file__).resolve().parent / "cache"
+# Labelled documents this project made itself (training/data/README.md), read beside the
+# corpus: text from generators the corpus lacks. Same format and split as the corpus files.
+PROJECT_DATA = Path(__file__).resolve().parent / "data"
 
 # human_translated is not a label of its own: a professional translation is original writing
 # (contract.md). It is kept apart as `kind` so evaluations can single it out.
@@ -47,9 +50,31 @@ def corpus_files(corpus: Path) -> list[Path]:
     return files
 
 
-def read_corpus(corpus: Path = DEFAULT_CORPUS) -> list[Record]:
+# Held-out documents from outside the corpus (training/probe/README.md): never trained on,
+# measured by training.train into the card and checked by tests/test_card_metrics.py.
+PROBE = Path(__file__).resolve().parent / "probe"
+
+
+def read_probe(directory: Path = PROBE) -> list[Record]:
+    """The held-out probe: plain JSONL files with `id`, `text`, `label`, `generator`."""
     records = []
-    for path in corpus_files(corpus):
+    for path in sorted(directory.glob("*.jsonl")):
+        for raw in iter_jsonl(path):
+            records.append(Record(id=raw["id"], text=raw["text"], label=raw["label"],
+                                  kind=raw["label"], source=f"probe:{path.stem}",
+                                  generator=raw.get("generator", ""), story=raw["id"],
+                                  domain=raw.get("domain", "news")))
+    return records
+
+
+def project_data_files() -> list[Path]:
+    return sorted(PROJECT_DATA.glob("*.jsonl.gz"))
+
+
+def read_corpus(corpus: Path = DEFAULT_CORPUS, project_data: bool = True) -> list[Record]:
+    """The corpus's documents, then (unless project_data is False) the project's own."""
+    records = []
+    for path in corpus_files(corpus) + (project_data_files() if project_data else []):
         with gzip.open(path, "rt", encoding="utf-8") as handle:
             for line in handle:
                 raw = json.loads(line)
@@ -68,6 +93,12 @@ def corpus_fingerprint(corpus: Path) -> dict[str, dict]:
     for path in corpus_files(corpus):
         out[path.name] = {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
     return out
+
+
+def project_data_fingerprint() -> dict[str, dict]:
+    """The same for training/data/, recorded in the model card beside the corpus's files."""
+    return {path.name: {"bytes": path.stat().st_size, "sha256": sha256_of(path)}
+            for path in project_data_files()}
 
 
 _DETECTOR = Path(__file__).resolve().parent.parent / "detector"

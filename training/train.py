@@ -33,6 +33,7 @@ LICENCES = {
     "sheepdog": "none stated (research data set; jiayingwu19/SheepDog)",
     "wmt21": "research use only (WMT21 news systems)",
     "wmt22": "research use only (WMT22 news systems)",
+    "claude": "Apache-2.0, as the project (written for it: training/data/README.md)",
 }
 
 
@@ -118,6 +119,20 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
         "confusion": {"labels": list(LABELS),
                       "matrix": confusion_matrix(y_true, y_pred, labels=list(LABELS)).tolist()},
     }
+
+
+def called_shares(y_true, y_pred) -> dict:
+    """Per true label: how many documents, and the share called each label (for the probe,
+    whose documents may all have one label, where F1 says little)."""
+    y_true, y_pred = [str(t) for t in y_true], [str(p) for p in y_pred]
+    right = sum(t == p for t, p in zip(y_true, y_pred))
+    out = {"documents": len(y_true), "accuracy": round(right / len(y_true), 4) if y_true else None,
+           "called": {}}
+    for truth in LABELS:
+        mine = [p for t, p in zip(y_true, y_pred) if t == truth]
+        if mine:
+            out["called"][truth] = {label: round(mine.count(label) / len(mine), 4) for label in LABELS}
+    return out
 
 
 class TrainedPipeline:
@@ -257,12 +272,14 @@ def main(argv: list[str] | None = None) -> int:
                              "translations called machine-translated, lower test F1)")
     parser.add_argument("--limit", type=int, default=None,
                         help="train on at most this many documents (quick runs, tests)")
+    parser.add_argument("--no-project-data", dest="project_data", action="store_false",
+                        help="the corpus alone, without training/data/ (to measure what it adds)")
     args = parser.parse_args(argv)
 
     from training import export
 
     started = time.time()
-    records = dataset.read_corpus(args.corpus)
+    records = dataset.read_corpus(args.corpus, project_data=args.project_data)
     if args.limit:
         rng = np.random.default_rng(SEED)
         keep = np.sort(rng.choice(len(records), size=min(args.limit, len(records)), replace=False))
@@ -283,6 +300,11 @@ def main(argv: list[str] | None = None) -> int:
                             balance_translations=args.balance_translations)
     test_metrics = metrics(labels[test_idx], pipeline.predict(test_records, matrix[test_idx]))
     print(json.dumps({k: test_metrics[k] for k in ("accuracy", "macro_f1", "f1")}), file=sys.stderr)
+    probe = dataset.read_probe()
+    probe_metrics = called_shares(
+        [r.label for r in probe],
+        pipeline.predict(probe, dataset.feature_matrix([r.text for r in probe], jobs=1)))
+    print(json.dumps({"probe": probe_metrics}), file=sys.stderr)
 
     baseline = np.nanmedian(matrix[train_idx], axis=0)
     baseline = np.where(np.isnan(baseline), 0.0, baseline)
@@ -308,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
         "training_data": {
             "corpus": "shared/corpus (labelled English documents from public research data sets)",
             "files": dataset.corpus_fingerprint(args.corpus),
+            "project_data": ("training/data/ (documents this project wrote: training/data/README.md)"
+                             if args.project_data else None),
+            "project_files": dataset.project_data_fingerprint() if args.project_data else {},
             "documents": {"train": len(train_idx), "test": len(test_idx)},
             "split": "by story: a story is in the test split when "
                      "int(sha256(story), 16) % 10 < 2; the model is trained on the rest",
@@ -319,7 +344,9 @@ def main(argv: list[str] | None = None) -> int:
             "licences": LICENCES,
             "limit": args.limit,
         },
-        "metrics": {"test_split": test_metrics},
+        "metrics": {"test_split": test_metrics,
+                    "probe": {"files": "training/probe/*.jsonl (held out, never trained on)",
+                              **probe_metrics}},
         "firing_rates_train": firing_rates(matrix[train_idx], labels[train_idx]),
         "training_seconds": round(time.time() - started, 1),
     }

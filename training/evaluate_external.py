@@ -1,0 +1,145 @@
+"""Score labelled documents from outside the corpus and say how the bundled model does on them.
+
+    python -m training.evaluate_external FILE.jsonl [FILE.jsonl ...] [--link] [--show N] [--model PATH]
+
+Each line of each file is a JSON object with `text` and `label` (one of the four labels), and
+optionally `id` and `source_id`: the `id` of the document (in any of the files) it was rewritten
+or translated from. Text the model has never seen, from generators, rewriters or writers the
+corpus does not hold, is the honest test of whether a feature generalises (the corpus's own
+leave-one-source-out is the other); benchmarks/probe/ holds such a set.
+
+Prints, per true label, how many documents were called each label (a confusion table), and
+the macro-F1 over the labels present. With --link, the documents are linked as one batch
+(detector.link) and, for documents with a `source_id`, it prints the share whose derived_from
+chain reaches that source, the relations found, and labels before and after linking.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import json
+import sys
+from pathlib import Path
+
+from detector.verdict import LABELS
+
+
+def read_records(paths: list[Path]) -> list[dict]:
+    """Every record of the files, in order; a line without text or a known label is an error."""
+    records = []
+    for path in paths:
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                record = json.loads(line)
+                if not isinstance(record.get("text"), str) or record.get("label") not in LABELS:
+                    raise SystemExit(f"{path}:{number}: needs a text and a label in {LABELS}")
+                record.setdefault("id", f"{path.name}:{number}")
+                records.append(record)
+    return records
+
+
+def confusion(truths: list[str], predictions: list[str]) -> dict[str, collections.Counter]:
+    table: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    for truth, predicted in zip(truths, predictions):
+        table[truth][predicted] += 1
+    return table
+
+
+def macro_f1(truths: list[str], predictions: list[str]) -> float:
+    """Mean F1 over the labels that occur as truths (a label nobody has cannot be recalled)."""
+    scores = []
+    for label in sorted(set(truths)):
+        tp = sum(t == label and p == label for t, p in zip(truths, predictions))
+        fp = sum(t != label and p == label for t, p in zip(truths, predictions))
+        fn = sum(t == label and p != label for t, p in zip(truths, predictions))
+        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
+    return sum(scores) / len(scores) if scores else float("nan")
+
+
+def chain_reaches(verdicts_by_id: dict, start: str, target: str) -> bool:
+    """Whether following derived_from from `start` reaches `target` (links never cycle)."""
+    seen = set()
+    current = verdicts_by_id[start].derived_from
+    while current is not None and current.id not in seen:
+        if current.id == target:
+            return True
+        seen.add(current.id)
+        current = verdicts_by_id[current.id].derived_from
+    return False
+
+
+def render_confusion(table: dict[str, collections.Counter]) -> list[str]:
+    lines = ["| true \\ called | n | " + " | ".join(LABELS) + " |",
+             "|---|---:|" + "---:|" * len(LABELS)]
+    for truth in LABELS:
+        row = table.get(truth)
+        if not row:
+            continue
+        n = sum(row.values())
+        cells = " | ".join(f"{row[label]} ({row[label] / n:.0%})" for label in LABELS)
+        lines.append(f"| {truth} | {n} | {cells} |")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("files", type=Path, nargs="+")
+    parser.add_argument("--link", action="store_true", help="link the documents as one batch")
+    parser.add_argument("--show", type=int, default=0, help="misclassified documents to print")
+    parser.add_argument("--model", type=Path, default=None, help="a model file (default: the bundled one)")
+    args = parser.parse_args(argv)
+
+    from detector.api import Detector
+
+    records = read_records(args.files)
+    detector = Detector.load(args.model)
+    verdicts = detector.score_many([r["text"] for r in records], ids=[r["id"] for r in records])
+    failed = [(r, v) for r, v in zip(records, verdicts) if v.error]
+    for record, verdict in failed:
+        print(f"error on {record['id']}: {verdict.error}", file=sys.stderr)
+    scored = [(r, v) for r, v in zip(records, verdicts) if not v.error]
+    truths = [r["label"] for r, _ in scored]
+    predictions = [v.label for _, v in scored]
+    print(f"{len(records)} documents from {', '.join(str(p) for p in args.files)}; "
+          f"{len(failed)} could not be scored")
+    print()
+    print("\n".join(render_confusion(confusion(truths, predictions))))
+    print()
+    print(f"accuracy {sum(t == p for t, p in zip(truths, predictions)) / max(len(truths), 1):.3f}; "
+          f"macro-F1 over the {len(set(truths))} labels present {macro_f1(truths, predictions):.3f}")
+
+    shown = 0
+    for (record, verdict), truth, predicted in zip(scored, truths, predictions):
+        if shown >= args.show or truth == predicted:
+            continue
+        shown += 1
+        scores = ", ".join(f"{k} {v:.2f}" for k, v in verdict.scores.items())
+        print(f"\n{record['id']}: {truth} called {predicted} ({scores})")
+        print("   ", record["text"][:300].replace("\n", " "))
+
+    if args.link:
+        from detector.link import link_verdicts
+
+        linked = link_verdicts(verdicts)
+        by_id = {v.id: v for v in linked}
+        derived = [(r, by_id[r["id"]]) for r in records if r.get("source_id") in by_id]
+        reached = sum(chain_reaches(by_id, r["id"], r["source_id"]) for r, _ in derived)
+        relations = collections.Counter(
+            v.derived_from.relation if v.derived_from else "none" for _, v in derived)
+        own = {v.id: v for v in verdicts}
+        before = sum(own[r["id"]].label == r["label"] for r, _ in derived)
+        after = sum(v.label == r["label"] for r, v in derived)
+        others = [(r, by_id[r["id"]]) for r in records if r.get("source_id") not in by_id]
+        wrongly = sum(v.derived_from is not None for _, v in others)
+        print()
+        print(f"linking: {reached} of {len(derived)} derived documents' chains reach their source "
+              f"({reached / max(len(derived), 1):.3f}); relations {dict(relations)}")
+        print(f"labels of those derived documents right: {before} before linking, {after} after")
+        print(f"documents without a source in the batch linked to something: {wrongly} of {len(others)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
