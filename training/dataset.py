@@ -51,7 +51,7 @@ def corpus_files(corpus: Path) -> list[Path]:
 
 
 # Held-out documents from outside the corpus (training/probe/README.md): never trained on,
-# measured by training.train into the card and checked by tests/test_card_metrics.py.
+# measured by training.train into the card and checked by tests/test_project_data.py.
 PROBE = Path(__file__).resolve().parent / "probe"
 
 

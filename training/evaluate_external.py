@@ -6,7 +6,7 @@ Each line of each file is a JSON object with `text` and `label` (one of the four
 optionally `id` and `source_id`: the `id` of the document (in any of the files) it was rewritten
 or translated from. Text the model has never seen, from generators, rewriters or writers the
 corpus does not hold, is the honest test of whether a feature generalises (the corpus's own
-leave-one-source-out is the other); benchmarks/probe/ holds such a set.
+leave-one-source-out is the other); training/probe/ holds such a set.
 
 Prints, per true label, how many documents were called each label (a confusion table), and
 the macro-F1 over the labels present. With --link, the documents are linked as one batch
@@ -21,7 +21,11 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from detector.verdict import LABELS
+from training import measures
+from training.evaluate_linking import chain
 
 
 def read_records(paths: list[Path]) -> list[dict]:
@@ -40,43 +44,17 @@ def read_records(paths: list[Path]) -> list[dict]:
     return records
 
 
-def confusion(truths: list[str], predictions: list[str]) -> dict[str, collections.Counter]:
-    table: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-    for truth, predicted in zip(truths, predictions):
-        table[truth][predicted] += 1
-    return table
-
-
 def macro_f1(truths: list[str], predictions: list[str]) -> float:
     """Mean F1 over the labels that occur as truths (a label nobody has cannot be recalled)."""
-    scores = []
-    for label in sorted(set(truths)):
-        tp = sum(t == label and p == label for t, p in zip(truths, predictions))
-        fp = sum(t != label and p == label for t, p in zip(truths, predictions))
-        fn = sum(t == label and p != label for t, p in zip(truths, predictions))
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp else 0.0)
-    return sum(scores) / len(scores) if scores else float("nan")
+    present, f1 = measures.present_label_f1(truths, predictions)
+    return float(np.mean(f1)) if present else float("nan")
 
 
-def chain_reaches(verdicts_by_id: dict, start: str, target: str) -> bool:
-    """Whether following derived_from from `start` reaches `target` (links never cycle)."""
-    seen = set()
-    current = verdicts_by_id[start].derived_from
-    while current is not None and current.id not in seen:
-        if current.id == target:
-            return True
-        seen.add(current.id)
-        current = verdicts_by_id[current.id].derived_from
-    return False
-
-
-def render_confusion(table: dict[str, collections.Counter]) -> list[str]:
+def render_confusion(predicted_as: dict[str, dict[str, int]]) -> list[str]:
+    """measures.present_label_scores' `predicted_as` as a markdown table, shares beside counts."""
     lines = ["| true \\ called | n | " + " | ".join(LABELS) + " |",
              "|---|---:|" + "---:|" * len(LABELS)]
-    for truth in LABELS:
-        row = table.get(truth)
-        if not row:
-            continue
+    for truth, row in predicted_as.items():
         n = sum(row.values())
         cells = " | ".join(f"{row[label]} ({row[label] / n:.0%})" for label in LABELS)
         lines.append(f"| {truth} | {n} | {cells} |")
@@ -105,10 +83,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(records)} documents from {', '.join(str(p) for p in args.files)}; "
           f"{len(failed)} could not be scored")
     print()
-    print("\n".join(render_confusion(confusion(truths, predictions))))
+    scores = measures.present_label_scores(truths, predictions)
+    print("\n".join(render_confusion(scores["predicted_as"])))
     print()
-    print(f"accuracy {sum(t == p for t, p in zip(truths, predictions)) / max(len(truths), 1):.3f}; "
-          f"macro-F1 over the {len(set(truths))} labels present {macro_f1(truths, predictions):.3f}")
+    print(f"accuracy {scores['accuracy']:.3f}; "
+          f"macro-F1 over the {len(scores['labels'])} labels present {macro_f1(truths, predictions):.3f}")
 
     shown = 0
     for (record, verdict), truth, predicted in zip(scored, truths, predictions):
@@ -124,8 +103,9 @@ def main(argv: list[str] | None = None) -> int:
 
         linked = link_verdicts(verdicts)
         by_id = {v.id: v for v in linked}
+        index_of = {v.id: i for i, v in enumerate(linked)}
         derived = [(r, by_id[r["id"]]) for r in records if r.get("source_id") in by_id]
-        reached = sum(chain_reaches(by_id, r["id"], r["source_id"]) for r, _ in derived)
+        reached = sum(index_of[r["source_id"]] in chain(linked, index_of[r["id"]]) for r, _ in derived)
         relations = collections.Counter(
             v.derived_from.relation if v.derived_from else "none" for _, v in derived)
         own = {v.id: v for v in verdicts}

@@ -14,6 +14,17 @@ from detector.verdict import LABELS
 CALIBRATION_BINS = 10
 
 
+def present_label_f1(y_true, y_pred) -> tuple[list[str], np.ndarray]:
+    """(labels present in y_true, their F1): F1 over those labels only, a prediction of an
+    absent label counting as a miss for the true one (present_label_scores)."""
+    from sklearn.metrics import f1_score
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    present = [label for label in LABELS if (y_true == label).any()]
+    f1 = f1_score(y_true, y_pred, labels=present, average=None, zero_division=0) if present else np.array([])
+    return present, f1
+
+
 def present_label_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     """Accuracy, macro-F1 over the labels present in y_true, recall per present label, and
     where each present label's documents went (counts of predicted labels).
@@ -22,11 +33,8 @@ def present_label_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     prediction of an absent label counts as a miss for the true label (lower recall) without
     adding a zero-F1 row for the absent label.
     """
-    from sklearn.metrics import f1_score
-
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    present = [label for label in LABELS if (y_true == label).any()]
-    f1 = f1_score(y_true, y_pred, labels=present, average=None, zero_division=0) if present else []
+    present, f1 = present_label_f1(y_true, y_pred)
     recall, predicted_as = {}, {}
     for label in present:
         mine = y_true == label

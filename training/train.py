@@ -124,15 +124,13 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
 def called_shares(y_true, y_pred) -> dict:
     """Per true label: how many documents, and the share called each label (for the probe,
     whose documents may all have one label, where F1 says little)."""
-    y_true, y_pred = [str(t) for t in y_true], [str(p) for p in y_pred]
-    right = sum(t == p for t, p in zip(y_true, y_pred))
-    out = {"documents": len(y_true), "accuracy": round(right / len(y_true), 4) if y_true else None,
-           "called": {}}
-    for truth in LABELS:
-        mine = [p for t, p in zip(y_true, y_pred) if t == truth]
-        if mine:
-            out["called"][truth] = {label: round(mine.count(label) / len(mine), 4) for label in LABELS}
-    return out
+    from training.measures import present_label_scores
+
+    scores = present_label_scores([str(t) for t in y_true], [str(p) for p in y_pred])
+    called = {truth: {label: round(n / sum(counts.values()), 4) for label, n in counts.items()}
+              for truth, counts in scores["predicted_as"].items()}
+    return {"documents": scores["documents"],
+            "accuracy": scores["accuracy"] if scores["documents"] else None, "called": called}
 
 
 class TrainedPipeline:
