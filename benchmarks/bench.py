@@ -332,6 +332,11 @@ def main(argv=None) -> int:
         ("detector scan --jsonl, less startup", rate(steady_wall)),
         ("score_many / floor (wall)", f"{in_wall / floor_wall:.2f}x"),
         ("score_many / floor (CPU)", f"{in_cpu / floor_cpu:.2f}x"),
+        # Runs after the first score texts whose words the per-word caches (document.WordCache)
+        # already hold, so the median above is a warm figure; the first run met most words new.
+        # The scan rows, a fresh process each run, are the figure the target is measured on.
+        ("score_many / floor, first run only (CPU; words new to the caches)",
+         f"{inproc[0][1] / floor[0][1]:.2f}x"),
         ("scan less startup / floor (wall)", f"{steady_wall / floor_wall:.2f}x"),
         ("scan less startup / floor (CPU)", f"{steady_cpu / floor_cpu:.2f}x"),
         ("per document: floor / score_many", f"{1e3 * floor_wall / n:.3f} ms / {1e3 * in_wall / n:.3f} ms"),
