@@ -59,9 +59,9 @@ def _misspelt(word: str, word_zipf: float) -> bool:
 
 
 # A rare word that regularly inflects a word outside the misspelling range is a real word form,
-# not a slip: "braved", "kilns", "mended", "chairing" (each one slip from a common word: "brave",
-# "kills", "ended", "charing") are what rich, British or specialist vocabularies are made of, and
-# were the bulk of this feature's hits on current chat-model news. Its stem must reach Zipf 3.0
+# not a slip: "braved", "kilns", "mended", "chairing" (the first three one slip from "brave",
+# "kills", "ended") are what rich, British or specialist vocabularies are made of, and were the
+# bulk of this feature's hits on current chat-model news. Its stem must reach Zipf 3.0
 # (above "recieve" 2.75, so "recieved" stays a slip). Suffixes and the stems they leave:
 _INFLECTIONS = (("ies", ("y",)), ("es", ("", "e")), ("s", ("",)), ("ied", ("y",)),
                 ("ed", ("", "e")), ("d", ("",)), ("ing", ("", "e")))
@@ -96,7 +96,8 @@ def misspelling(doc: Document) -> Finding:
     frequent, and no regular inflection of a word above the misspelling range ("braved" is
     "brave" + d). Generated and machine-translated text is written from a vocabulary and does not
     misspell; people do. Capitalised words are skipped (names, sentence starts). Known false
-    positives: rare words one letter from a common one ("rout"), deliberate dialect spellings
+    positives: rare words one letter from a common one that are no inflection ("rout", "hake",
+    "leeks": "leek" is itself rare), deliberate dialect spellings
     ("gud"), a lower-case name one edit from a common word.
     """
     words, spans_of = doc.words, doc.word_spans
