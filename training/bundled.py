@@ -12,7 +12,7 @@ import numpy as np
 from detector.features import FEATURE_NAMES
 from detector.model import Model, apply_priors, priors
 from detector.verdict import LABELS
-from training import dataset
+from training import dataset, measures
 
 
 def probabilities(model: Model, records: list[dataset.Record], hand: np.ndarray,
@@ -69,13 +69,11 @@ def test_split_features(corpus=dataset.DEFAULT_CORPUS, jobs: int | None = None):
 
 def probe_check(model: Model | None = None) -> dict:
     """The card's probe figures (metrics.probe) against the model file's own, recomputed on
-    training/probe/ (a few dozen documents: no cache)."""
-    from training.train import called_shares
-
+    training/probe/ (a few hundred documents: computed in seconds, not cached)."""
     model = model or Model.load()
     records = dataset.read_probe()
     hand = dataset.feature_matrix([r.text for r in records], jobs=1)
     probs = probabilities(model, records, hand, with_priors=False, cache_name=None)
     return {"card": model.card.get("metrics", {}).get("probe"),
-            "recomputed": called_shares([r.label for r in records],
-                                        np.asarray(LABELS)[probs.argmax(axis=1)])}
+            "recomputed": measures.called_shares([r.label for r in records],
+                                                 np.asarray(LABELS)[probs.argmax(axis=1)])}

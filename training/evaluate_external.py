@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         if shown >= args.show or truth == predicted:
             continue
         shown += 1
-        scores = ", ".join(f"{k} {v:.2f}" for k, v in verdict.scores.items())
-        print(f"\n{record['id']}: {truth} called {predicted} ({scores})")
+        own_scores = ", ".join(f"{k} {v:.2f}" for k, v in verdict.scores.items())
+        print(f"\n{record['id']}: {truth} called {predicted} ({own_scores})")
         print("   ", record["text"][:300].replace("\n", " "))
 
     if args.link:

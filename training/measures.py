@@ -51,6 +51,16 @@ def present_label_scores(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
     }
 
 
+def called_shares(y_true, y_pred) -> dict:
+    """Per true label: how many documents, and the share called each label (for the probe,
+    whose documents may all have one label, where F1 says little)."""
+    scores = present_label_scores([str(t) for t in y_true], [str(p) for p in y_pred])
+    called = {truth: {label: round(n / sum(counts.values()), 4) for label, n in counts.items()}
+              for truth, counts in scores["predicted_as"].items()}
+    return {"documents": scores["documents"],
+            "accuracy": scores["accuracy"] if scores["documents"] else None, "called": called}
+
+
 def auroc(scores: np.ndarray, positive: np.ndarray) -> float | None:
     """Area under the ROC curve of `scores` for telling `positive` rows from the rest;
     None when one side is empty (the figure does not exist)."""

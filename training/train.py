@@ -21,7 +21,7 @@ import numpy as np
 from detector.features import FAMILY_OF, FEATURE_NAMES
 from detector.model import card_path_for, sha256_of
 from detector.verdict import LABELS
-from training import dataset
+from training import dataset, measures
 
 SEED = 20261122
 LICENCES = {
@@ -119,18 +119,6 @@ def metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict:
         "confusion": {"labels": list(LABELS),
                       "matrix": confusion_matrix(y_true, y_pred, labels=list(LABELS)).tolist()},
     }
-
-
-def called_shares(y_true, y_pred) -> dict:
-    """Per true label: how many documents, and the share called each label (for the probe,
-    whose documents may all have one label, where F1 says little)."""
-    from training.measures import present_label_scores
-
-    scores = present_label_scores([str(t) for t in y_true], [str(p) for p in y_pred])
-    called = {truth: {label: round(n / sum(counts.values()), 4) for label, n in counts.items()}
-              for truth, counts in scores["predicted_as"].items()}
-    return {"documents": scores["documents"],
-            "accuracy": scores["accuracy"] if scores["documents"] else None, "called": called}
 
 
 class TrainedPipeline:
@@ -299,7 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     test_metrics = metrics(labels[test_idx], pipeline.predict(test_records, matrix[test_idx]))
     print(json.dumps({k: test_metrics[k] for k in ("accuracy", "macro_f1", "f1")}), file=sys.stderr)
     probe = dataset.read_probe()
-    probe_metrics = called_shares(
+    probe_metrics = measures.called_shares(
         [r.label for r in probe],
         pipeline.predict(probe, dataset.feature_matrix([r.text for r in probe], jobs=1)))
     print(json.dumps({"probe": probe_metrics}), file=sys.stderr)
