@@ -70,6 +70,17 @@ def test_rewrite_is_linked_to_its_source_and_relabelled():
     assert o.derived_from is None and o.label == "original"
 
 
+def test_source_is_the_version_whose_original_score_leads_its_strongest_rival():
+    # The wire story is half-suspected of two things at once; the rewrite is firmly called
+    # paraphrased but has the higher original score. Plain log-odds of original would make the
+    # rewrite the source; the lead of original over the strongest other label does not.
+    source = verdict("wire", sample("002"), original=0.40, paraphrased=0.30, machine_translated=0.30)
+    rewrite = verdict("rewrite", sample("001"), original=0.45, paraphrased=0.55)
+    s, r = link_verdicts([source, rewrite])
+    assert s.derived_from is None
+    assert r.derived_from is not None and r.derived_from.id == "wire"
+
+
 def test_translation_is_the_version_with_machine_translation_artefacts():
     source = verdict("wire", sample("002"), original=0.5, machine_translated=0.3)
     mt = verdict("mt", sample("000"), original=0.3, machine_translated=0.6)

@@ -81,13 +81,24 @@ def link_texts(texts: Iterable[str | bytes], ids: Sequence[str | None] | None = 
 
 
 def _sourceness(v: Verdict) -> float:
-    """Log-odds that the verdict's text is an untouched original: the more original-looking of
-    two versions is taken as the source. Artefacts of translation, rewriting or generation in a
-    version all lower it."""
+    """How far `original` leads the strongest other label in the verdict's own scores (log
+    ratio): the more original-looking of two versions is taken as the source. Artefacts of
+    translation, rewriting or generation in a version all lower it.
+
+    Against the strongest rival rather than against all others together (plain log-odds): an
+    original the model half-suspects of two things at once (0.40 original, 0.30 paraphrased,
+    0.30 machine-translated) is still a better source than a rewrite it firmly calls
+    paraphrased (0.45 / 0.55). On the corpus test split news batch this raised recall of
+    (original, derivative) pairs from 0.707 to 0.744 at the same precision (docs/linking.md)."""
     if not v.scores:
         return -math.inf
-    p = min(max(v.scores.get("original", 0.0), 1e-6), 1 - 1e-6)
-    return math.log(p / (1 - p))
+    own = _clip(v.scores.get("original", 0.0))
+    rival = _clip(max((p for k, p in v.scores.items() if k != "original"), default=0.0))
+    return math.log(own) - math.log(rival)
+
+
+def _clip(p: float) -> float:
+    return min(max(p, 1e-6), 1 - 1e-6)
 
 
 def _apply(v: Verdict, source: Verdict, link: Link) -> Verdict:
