@@ -76,7 +76,7 @@ def results(corpus, tmp_path_factory):
 def test_every_section_reaches_the_report(results):
     report = (results / "report.md").read_text(encoding="utf-8")
     for heading in ("## Test split", "## Leave one source out", "## Machine vs human translation",
-                    "## Layout invariance", "## Short documents", "## samples/ (bundled model)",
+                    "## Held-out probe", "## Layout invariance", "## Short documents", "## samples/ (bundled model)",
                     "## Feature firing rates", "## Calibration", "## Run"):
         assert heading in report
     assert "incomplete" not in report
@@ -92,6 +92,12 @@ def test_json_holds_every_source_left_out_and_the_checks(results):
             assert 0.0 <= layout["agreement"] <= 1.0
             assert layout["changed_texts"] > 0, f"{name}: no breaks were inserted"
     assert figures["translation"]["human_translated_documents"] > 0
+    # Every probe document is counted once, in the group of its file and generator.
+    probe = dataset.read_probe()
+    groups = figures["probe"]["groups"]
+    assert sum(g["documents"] for g in groups.values()) == len(probe)
+    assert all(sum(g["called"].values()) == g["documents"] for g in groups.values())
+    assert {g["label"] for g in groups.values()} == {r.label for r in probe}
     assert len(figures["samples"]) == 5
     assert {row["feature"] for row in figures["firing"]["features"]} == set(evaluate.FEATURE_NAMES)
 

@@ -164,6 +164,28 @@ def translation_check(kinds: np.ndarray, stories: np.ndarray, sources: np.ndarra
     return out
 
 
+def held_out_probe(pipeline: train.TrainedPipeline, variant: Variant,
+                   jobs: int | None = None) -> dict:
+    """The test-split model on training/probe/ (text from outside the corpus, never trained
+    on): where each group's documents went. A group is a probe file and generator, so the
+    translation probe's literal and natural translations are shown apart."""
+    records = dataset.read_probe()
+    if not records:
+        return {"groups": {}}
+    hand = dataset.feature_matrix([r.text for r in records], jobs=jobs)
+    called = label_of(predict(pipeline, records, hand, variant))
+    groups: dict[str, dict] = {}
+    for record, label in zip(records, called):
+        name = f"{record.source.removeprefix('probe:')}: {record.generator}"
+        group = groups.setdefault(name, {"label": record.label, "documents": 0,
+                                         "called": {l: 0 for l in LABELS}})
+        group["documents"] += 1
+        group["called"][label] += 1
+    for group in groups.values():
+        group["right"] = round(group["called"][group["label"]] / group["documents"], 4)
+    return {"groups": dict(sorted(groups.items()))}
+
+
 def leave_one_source_out(data: Data, variant: Variant, log=print, partial=None) -> dict:
     """Train on every document of all sources but one, test on every document of that one.
 
@@ -416,6 +438,12 @@ def run(args: argparse.Namespace, log=print, checkpoint=lambda results: None) ->
 
     guarded("layout and short documents", perturbed)
     lap("layout and short documents")
+
+    def probe() -> None:
+        results["probe"] = held_out_probe(pipeline, model, args.jobs)
+
+    guarded("held-out probe", probe)
+    lap("held-out probe")
 
     def samples_bundled() -> None:
         results["samples"] = samples_check(args.samples)

@@ -192,6 +192,20 @@ def translation_section(results: dict) -> list[str]:
     return out
 
 
+def probe_section(results: dict) -> list[str]:
+    groups = results.get("probe", {}).get("groups")
+    if not groups:
+        return []
+    out = ["## Held-out probe (training/probe/)", "",
+           "Text from outside the corpus that no model is trained on (training/probe/README.md), "
+           "through the model fitted on the train split. Where each group's documents went; "
+           "`right` is the share called by their own label.", ""]
+    rows = [[name, g["label"], str(g["documents"]), _pct(g["right"])]
+            + [str(g["called"][l]) for l in LABELS] for name, g in groups.items()]
+    out += _table(["file: generator", "label", "documents", "right"] + list(LABELS), rows)
+    return out
+
+
 def layout_section(results: dict) -> list[str]:
     if "layout" not in results:
         return []
@@ -333,7 +347,8 @@ def render(results: dict, figures: list[str]) -> str:
     if results["run"]["quick"]:
         lines += ["**Quick run on a subsample: figures are indicative only.**", ""]
     lines += summary(results)
-    for section in (test_split_section, loso_section, translation_section, layout_section, short_section,
+    for section in (test_split_section, loso_section, translation_section, probe_section,
+                    layout_section, short_section,
                     samples_section, ablation_section, firing_section, calibration_section, run_section):
         lines += section(results)
     for name, trace in results.get("errors", {}).items():
