@@ -135,3 +135,24 @@ def test_linking_near_copy_classes_join_only_near_copy_links():
     classes = near_copy_classes([v(1, "near_copy"), v(), v(1, "paraphrase"), v(2, "near_copy")])
     assert classes[0] == classes[1]
     assert classes[2] == classes[3] != classes[1]
+
+
+def test_linking_ceiling_verifies_a_rewrite_and_not_an_independent_report():
+    """evaluate_linking --ceiling pairs documents directly with the linker's own checks: sample
+    001 (a rewrite of 002) passes them; 003 (another report of the same event) does not."""
+    from pathlib import Path
+
+    import numpy as np
+
+    from detector.document import Document
+    from detector.link.fingerprint import key_sequence
+    from training.evaluate_linking import verifies
+
+    samples = Path(__file__).resolve().parent.parent / "samples"
+    texts = [Document.from_text(next(samples.glob(f"{p}_*.txt")).read_text(encoding="utf-8")).text
+             for p in ("001", "002", "003")]
+    keysets = [np.unique(key_sequence(t)) for t in texts]
+    profiles: dict = {}
+    assert verifies(texts, keysets, profiles, 0, 1)
+    assert not verifies(texts, keysets, profiles, 2, 1)
+    assert not verifies([None, texts[1]], keysets, {}, 0, 1)  # a document that was not scored

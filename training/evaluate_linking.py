@@ -131,6 +131,8 @@ def main(argv=None) -> int:
     ap.add_argument("--split", choices=("test", "train"), default="test")
     ap.add_argument("--limit", type=int, default=0, help="about N news documents, whole stories in a fixed random order (a quick check)")
     ap.add_argument("--show", type=int, default=5, help="examples of errors to print")
+    ap.add_argument("--ceiling", action="store_true",
+                    help="also check every pair of each story: how high recall A could go")
     args = ap.parse_args(argv)
 
     from detector.link import link_verdicts
@@ -263,7 +265,68 @@ def main(argv=None) -> int:
     allb = sum(v.label == r.label for v, r in zip(verdicts, records))
     alla = sum(v.label == r.label for v, r in zip(linked, records))
     print(f"all documents: accuracy before {allb / len(records):.3f}, after {alla / len(records):.3f}")
+    if args.ceiling:
+        print_ceiling(records, verdicts, pairs["A original->derivative"])
     return 0
+
+
+def verifies(texts, keysets, profiles, d: int, s: int) -> bool:
+    """Would the linker's own checks (pre-filter, alignment) call d derived from s?"""
+    from detector.link import relate
+    from detector.link.evidence import Profile, compare
+    from detector.link.fingerprint import containment
+
+    if not texts[d] or not texts[s]:
+        return False
+    contained = containment(keysets[d], keysets[s])
+    if contained < relate.PREFILTER_CONTAINMENT:
+        return False
+    for i in (d, s):
+        if i not in profiles:
+            profiles[i] = Profile(texts[i])
+    return relate._derived(compare(profiles[d], profiles[s]), contained)
+
+
+def print_ceiling(records, verdicts, pairs) -> None:
+    """How high recall A could go: every pair of each story checked, directions perfect.
+
+    - direct: the (original, derivative) pairs that pass the linker's verification when paired;
+    - through the story: the derivatives joined to their original by a path of verified pairs
+      inside their story, which a linker that knew every story and never got a direction wrong
+      could turn into a chain.
+    """
+    import numpy as np
+
+    from detector.link.fingerprint import key_sequence
+
+    texts = [v.text if v.error is None and v.scores else None for v in verdicts]
+    keysets = [np.unique(key_sequence(t)) if t else np.empty(0, dtype=np.uint32) for t in texts]
+    profiles: dict = {}
+    direct = sum(verifies(texts, keysets, profiles, d, s) for s, d in pairs)
+    by_story = collections.defaultdict(list)
+    for i, r in enumerate(records):
+        by_story[r.story].append(i)
+    reached = 0
+    for members in by_story.values():
+        if not any(records[i].kind == "original" for i in members):
+            continue
+        joined = collections.defaultdict(set)
+        for x, a in enumerate(members):
+            for b in members[x + 1:]:
+                if verifies(texts, keysets, profiles, a, b) or verifies(texts, keysets, profiles, b, a):
+                    joined[a].add(b)
+                    joined[b].add(a)
+        for s in (i for i in members if records[i].kind == "original"):
+            seen, todo = {s}, [s]
+            while todo:
+                for y in joined[todo.pop()] - seen:
+                    seen.add(y)
+                    todo.append(y)
+            reached += sum(1 for d in members if records[d].kind in DERIVED_KINDS and d in seen)
+    n = max(1, len(pairs))
+    print(f"\nceiling of recall A (every pair of each story checked, directions perfect): "
+          f"verified directly {direct}/{len(pairs)} = {direct / n:.3f}; "
+          f"joined through verified pairs of the story {reached}/{len(pairs)} = {reached / n:.3f}")
 
 
 if __name__ == "__main__":
