@@ -174,16 +174,16 @@ def held_out_probe(pipeline: train.TrainedPipeline, variant: Variant,
         return {"groups": {}}
     hand = dataset.feature_matrix([r.text for r in records], jobs=jobs)
     called = label_of(predict(pipeline, records, hand, variant))
-    groups: dict[str, dict] = {}
-    for record, label in zip(records, called):
-        name = f"{record.source.removeprefix('probe:')}: {record.generator}"
-        group = groups.setdefault(name, {"label": record.label, "documents": 0,
-                                         "called": {l: 0 for l in LABELS}})
-        group["documents"] += 1
-        group["called"][label] += 1
-    for group in groups.values():
-        group["right"] = round(group["called"][group["label"]] / group["documents"], 4)
-    return {"groups": dict(sorted(groups.items()))}
+    members: dict[str, list[int]] = {}
+    for i, record in enumerate(records):
+        members.setdefault(f"{record.source.removeprefix('probe:')}: {record.generator}", []).append(i)
+    groups = {}
+    for name, idx in sorted(members.items()):
+        label = records[idx[0]].label
+        scores = measures.present_label_scores([records[i].label for i in idx], called[idx])
+        groups[name] = {"label": label, "documents": len(idx),
+                        "called": scores["predicted_as"][label], "right": scores["recall"][label]}
+    return {"groups": groups}
 
 
 def leave_one_source_out(data: Data, variant: Variant, log=print, partial=None) -> dict:

@@ -284,7 +284,7 @@ def verifies(texts, keysets, profiles, d: int, s: int) -> bool:
     for i in (d, s):
         if i not in profiles:
             profiles[i] = Profile(texts[i])
-    return relate._derived(compare(profiles[d], profiles[s]), contained)
+    return relate.is_derived(compare(profiles[d], profiles[s]), contained)
 
 
 def print_ceiling(records, verdicts, pairs) -> None:
@@ -297,10 +297,11 @@ def print_ceiling(records, verdicts, pairs) -> None:
     """
     import numpy as np
 
-    from detector.link.fingerprint import key_sequence
+    from detector.link import link_keys
 
-    texts = [v.text if v.error is None and v.scores else None for v in verdicts]
-    keysets = [np.unique(key_sequence(t)) if t else np.empty(0, dtype=np.uint32) for t in texts]
+    keys = [link_keys(v) for v in verdicts]  # None: a verdict linking leaves out
+    texts = [v.text if k is not None else None for v, k in zip(verdicts, keys)]
+    keysets = [np.unique(k) if k is not None else np.empty(0, dtype=np.uint32) for k in keys]
     profiles: dict = {}
     direct = sum(verifies(texts, keysets, profiles, d, s) for s, d in pairs)
     by_story = collections.defaultdict(list)

@@ -177,7 +177,7 @@ def find_links(texts: Sequence[str | None], sourceness: Sequence[float],
         for s, (jac, contained) in opts[:MAX_CHECKS]:
             checks += 1
             ev = compare(profile(d), profile(s))
-            if _derived(ev, contained):
+            if is_derived(ev, contained):
                 share = ngram_share(profile(d).lower_words, profile(s).lower_words)
                 links[d] = Link(derived=d, source=s, relation=_relation(share, translated[d]),
                                 evidence=ev, key_similarity=round(jac, 4), near_copy_share=share,
@@ -193,7 +193,10 @@ def _aligned(ev: PairEvidence) -> bool:
     return ev.coverage >= COVERAGE_MIN and ev.similarity >= SIMILARITY_MIN
 
 
-def _derived(ev: PairEvidence, contained: float) -> bool:
+def is_derived(ev: PairEvidence, contained: float) -> bool:
+    """The verification of a pair that passed the pre-filter: most sentences aligned, or (heavy
+    restyling) most story keys shared and a few sentences aligned. `contained` is the share of
+    the smaller key set found in the other (fingerprint.containment)."""
     return _aligned(ev) or (contained >= KEY_CONTAINMENT_MIN and ev.coverage >= LOOSE_COVERAGE_MIN)
 
 
