@@ -210,6 +210,51 @@ def test_features_do_not_depend_on_line_breaks(text):
     assert not different, {n: (a[FEATURE_NAMES.index(n)], b[FEATURE_NAMES.index(n)]) for n in different}
 
 
+# --- hard-wrapped text ----------------------------------------------------------------------------
+WIRE = (
+    "Showers continued throughout the week in the Bahia cocoa zone, alleviating the drought since "
+    "early January and improving prospects for the coming harvest, although normal humidity levels "
+    "have not been restored, the exporter said in its weekly review. The dry period means the "
+    "harvest will be late this year.\n"
+    "Arrivals for the week ended February 22 were 155,221 bags of 60 kilos, making a cumulative "
+    "total for the season of 5.93 mln against 5.81 at the same stage last year. Again it seems that "
+    "cocoa delivered earlier on consignment was included in the arrivals figures."
+)
+
+
+def _hard_wrap(text: str, width: int = 60, indent: str = "    ") -> str:
+    """The text as a wire feed sends it: lines broken at `width`, paragraphs indented."""
+    import textwrap
+
+    return "\n".join(textwrap.fill(p, width, initial_indent=indent if i else "")
+                     for i, p in enumerate(text.split("\n")))
+
+
+def test_hard_wrapped_lines_are_rejoined_into_the_flat_text():
+    wrapped = _hard_wrap(WIRE)
+    assert wrapped.count("\n") >= 8
+    assert normalise(wrapped) == WIRE
+    flat, doc = Document.from_text(WIRE), Document.from_text(wrapped)
+    assert [doc.text[s.start:s.end] for s in doc.sentences] == [flat.text[s.start:s.end] for s in flat.sentences]
+    assert all(map(_same, _vector(wrapped), _vector(WIRE)))
+
+
+def test_hard_wrapping_with_blank_lines_and_a_hyphen_at_the_break():
+    text = "The minister described it as a long-\nterm plan that would be put to the\nvote on Monday and\npassed.\n\nThe opposition said\nit would vote against the plan."
+    assert normalise(text) == ("The minister described it as a long-term plan that would be put to the "
+                               "vote on Monday and passed.\n\nThe opposition said it would vote against the plan.")
+
+
+@pytest.mark.parametrize("text", [
+    "Headline\nFirst paragraph.\nSecond paragraph.",  # breaks between sentences
+    "Ministers met on Tuesday.\nThey agreed to meet again.\nTalks resume in May.\nNo date was set.",
+    "What we know:\n- the bridge is closed\n- three people were hurt\n- police are on the scene\nand more",
+    "Roses are red\nviolets are blue",  # too few breaks to say
+])
+def test_text_broken_between_sentences_or_items_keeps_its_lines(text):
+    assert normalise(text) == text
+
+
 # --- the word list ---------------------------------------------------------------------------------
 def test_word_list_read_directly_equals_wordfreqs_own():
     """document._read_cbpack skips `import wordfreq` at start-up; it must give wordfreq's numbers."""

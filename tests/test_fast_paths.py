@@ -419,6 +419,7 @@ def _clean_layout_plain(text: str) -> str:
 
     text = document._INVISIBLE.sub("", text)
     text = document._CONTROL.sub(" ", text)
+    text = document.unwrap_hard_lines(text)
     text = document._HSPACE.sub(" ", text)
     text = document._LINE_EDGES.sub("\n", text)
     text = document._MANY_NEWLINES.sub("\n\n", text)
