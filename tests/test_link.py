@@ -90,6 +90,20 @@ def test_translation_is_the_version_with_machine_translation_artefacts():
     assert out[1].label == "machine_translated"
 
 
+def test_a_faint_machine_translation_score_does_not_make_a_rewrite_a_translation():
+    # A fluent rewrite that reads as original: machine_translated beats paraphrased, but both are
+    # small, so nothing in it points at translation (TRANSLATION_MIN).
+    source = verdict("wire", sample("002"), original=0.9)
+    rewrite = verdict("rewrite", sample("001"), original=0.7, machine_translated=0.12,
+                      paraphrased=0.03, ai_generated=0.15)
+    out = link_verdicts([source, rewrite])
+    assert out[1].derived_from.relation == "paraphrase" and out[1].derived_from.id == "wire"
+    assert out[1].label == "paraphrased"
+    # The same rewrite with a machine_translated score past the floor is a translation.
+    rewrite = verdict("rewrite", sample("001"), original=0.6, machine_translated=0.25, paraphrased=0.03)
+    assert link_verdicts([source, rewrite])[1].derived_from.relation == "translation"
+
+
 def test_near_copy_keeps_its_own_label():
     text = sample("002")
     copy_text = text.replace("Tuesday", "Wednesday")

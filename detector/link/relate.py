@@ -86,7 +86,8 @@ def find_links(texts: Sequence[str | None], sourceness: Sequence[float],
 
     `texts` must be normalised text (a Verdict's .text) for excerpts to line up with evidence.
     `sourceness` orders the pair (higher = more likely the untouched original); `translated`
-    says whether each text's own verdict finds more machine-translation than rewrite artefacts. Texts that are None or empty are never linked.
+    says whether each text's own verdict finds machine-translation artefacts (batch.TRANSLATION_MIN).
+    Texts that are None or empty are never linked.
     `stats`, when given, receives stage timings and counts (for benchmarks).
     `keys`, when given, holds each text's key_sequence computed earlier (None: compute it here),
     so a caller can extract keys while it waits for other work (the filter, while it scores).
