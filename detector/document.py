@@ -37,8 +37,8 @@ _LINE_EDGES = re.compile(r" *\n *")
 # Hard-wrapped text (wire feeds, e-mail, plain-text archives, text copied from a PDF) breaks its
 # lines at a fixed width, mid-sentence. Sentences are cut at every line break (layout
 # invariance, below), so such a text would read as dozens of three-word "sentences" that
-# start in lower case: on 12 Reuters wire stories of 1987 the model called 11 ai_generated,
-# and 4 with the lines rejoined. A text is taken as hard-wrapped when at least
+# start in lower case: of 12 Reuters wire stories of 1987 the model called 11 ai_generated,
+# and 5 with the lines rejoined (6 original). A text is taken as hard-wrapped when at least
 # HARD_WRAP_MIN_BREAKS of its single line breaks, and at least HARD_WRAP_MIN_SHARE of them, fall
 # mid-sentence: a word or comma before the break and a lower-case word after it, which a
 # break a writer puts between sentences, list items or headings (almost) never shows.
