@@ -298,32 +298,29 @@ def print_ceiling(records, verdicts, pairs) -> None:
     import numpy as np
 
     from detector.link import link_keys
+    from detector.link.candidates import iter_groups
 
     keys = [link_keys(v) for v in verdicts]  # None: a verdict linking leaves out
     texts = [v.text if k is not None else None for v, k in zip(verdicts, keys)]
     keysets = [np.unique(k) if k is not None else np.empty(0, dtype=np.uint32) for k in keys]
     profiles: dict = {}
-    direct = sum(verifies(texts, keysets, profiles, d, s) for s, d in pairs)
+    checked: dict[tuple[int, int], bool] = {}  # (d, s) -> verified: each pair aligned once
+
+    def verified(d: int, s: int) -> bool:
+        if (d, s) not in checked:
+            checked[d, s] = verifies(texts, keysets, profiles, d, s)
+        return checked[d, s]
+
+    direct = sum(verified(d, s) for s, d in pairs)
     by_story = collections.defaultdict(list)
     for i, r in enumerate(records):
         by_story[r.story].append(i)
-    reached = 0
-    for members in by_story.values():
-        if not any(records[i].kind == "original" for i in members):
-            continue
-        joined = collections.defaultdict(set)
-        for x, a in enumerate(members):
-            for b in members[x + 1:]:
-                if verifies(texts, keysets, profiles, a, b) or verifies(texts, keysets, profiles, b, a):
-                    joined[a].add(b)
-                    joined[b].add(a)
-        for s in (i for i in members if records[i].kind == "original"):
-            seen, todo = {s}, [s]
-            while todo:
-                for y in joined[todo.pop()] - seen:
-                    seen.add(y)
-                    todo.append(y)
-            reached += sum(1 for d in members if records[d].kind in DERIVED_KINDS and d in seen)
+    edges = [(a, b) for members in by_story.values()
+             if any(records[i].kind == "original" for i in members)
+             for x, a in enumerate(members) for b in members[x + 1:]
+             if verified(a, b) or verified(b, a)]
+    group = {i: g for g, members in enumerate(iter_groups(len(records), edges)) for i in members}
+    reached = sum(1 for s, d in pairs if s in group and group.get(d) == group[s])
     n = max(1, len(pairs))
     print(f"\nceiling of recall A (every pair of each story checked, directions perfect): "
           f"verified directly {direct}/{len(pairs)} = {direct / n:.3f}; "
