@@ -161,18 +161,17 @@ def unwrap_hard_lines(text: str) -> str:
     """Rejoin the lines of a hard-wrapped text (see HARD_WRAP_MIN_SHARE); other texts are
     returned unchanged. Blank lines, indented lines, list items and headings still start a new
     line; a word hyphenated across the break ("long-\nterm") is joined without a space."""
-    breaks = _SINGLE_BREAK.findall(text)
-    if len(breaks) < HARD_WRAP_MIN_BREAKS:
+    breaks = sum(1 for _ in _SINGLE_BREAK.finditer(text))
+    if breaks < HARD_WRAP_MIN_BREAKS:
         return text
-    mid = len(_MID_SENTENCE.findall(text))
-    if mid < HARD_WRAP_MIN_BREAKS or mid < HARD_WRAP_MIN_SHARE * len(breaks):
+    mid = sum(1 for _ in _MID_SENTENCE.finditer(text))
+    if mid < HARD_WRAP_MIN_BREAKS or mid < HARD_WRAP_MIN_SHARE * breaks:
         return text
 
     def join(m: re.Match) -> str:
-        indent, after = m.group(2), m.string[m.end():m.end() + 4]
-        if len(indent.expandtabs(4)) >= 2 or _KEEPS_LINE.match(after):
+        if len(m.group(2).expandtabs(4)) >= 2 or _KEEPS_LINE.match(text, m.end()):
             return m.group(0)
-        if m.string[m.start() - 1] == "-" and after[:1].islower():
+        if text[m.start() - 1] == "-" and text[m.end()].islower():
             return ""
         return " "
 
